@@ -1,0 +1,146 @@
+"""The single place that turns failures into RFC 9457 problem+json; no stack trace or SQL ever leaves here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from registry.domain.errors import RegistryError
+from registry.domain.violations import Violation, from_msgspec_error
+
+log = logging.getLogger("registry.errors")
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:registry:problem:"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    428: "Precondition required",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+class InvalidParam(msgspec.Struct):
+    name: str
+    reason: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem. `violations` on 422, `allowed_actions` on a refused filing action."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    violations: list[Violation] | None = None
+    invalid_params: list[InvalidParam] | None = None
+    allowed_actions: list[str] | None = None
+    current_version: int | None = None
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[Problem]:
+    body = Problem(
+        type=TYPE_PREFIX + slug if slug else "about:blank",
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        **{name: value for name, value in extra.items() if name in Problem.__struct_fields__},
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Response[Problem]:
+    return problem(request, exc.status, exc.detail, exc.slug, **exc.extra)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    """Litestar's decoding failures: a bad body is a 422 with violations, a bad parameter a 400."""
+    items: list[dict[str, Any]] = exc.extra if isinstance(exc.extra, list) else []
+    body = [item for item in items if item.get("source") == "body"]
+    if body:
+        violations = [
+            from_msgspec_error(str(item.get("message", "")), "" if item.get("key") == "data" else str(item["key"]))
+            for item in body
+        ]
+        return problem(request, 422, "the body does not match the schema", "validation", violations=violations)
+    params = [InvalidParam(str(item.get("key", "")), str(item.get("message", ""))) for item in items]
+    return problem(request, 400, "invalid request parameters", "invalid-parameters", invalid_params=params)
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    if status >= 500:
+        return _unexpected(request, exc)
+    headers = dict(exc.headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="registry"')
+    detail = exc.detail if exc.detail and exc.detail.lower() != _TITLES.get(status, "").lower() else None
+    return problem(request, status, detail, headers=headers or None)
+
+
+def _database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem(
+        request, 503, "the database is unavailable; retry shortly", "unavailable", headers={"Retry-After": "1"}
+    )
+
+
+def _integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Problem]:
+    log.info("integrity conflict on %s", request.url.path)
+    return problem(request, 409, "a concurrent change conflicted with this one; retry", "conflict")
+
+
+def _dbapi(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+        return _database_unavailable(request, exc)
+    return _unexpected(request, exc)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unexpected failure on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, "an unexpected failure; it has been logged", "internal")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    RegistryError: _registry_error,
+    ValidationException: _validation,
+    HTTPException: _http,
+    IntegrityError: _integrity,
+    DBAPIError: _dbapi,
+    PoolTimeout: _database_unavailable,
+    OSError: _database_unavailable,
+    Exception: _unexpected,
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error responses a route declares in the OpenAPI document."""
+    return {
+        status: ResponseSpec(data_container=Problem, description=_TITLES.get(status, "Error"), media_type=PROBLEM_JSON)
+        for status in sorted(set(statuses))
+    }

@@ -1,0 +1,91 @@
+"""Product records over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Response, get, patch, post
+from litestar.params import Parameter
+from litestar.types import ControllerRouterHandler
+
+from registry.api.auth import READERS, Actor, Ctx, Role, allow
+from registry.api.errors import problems
+from registry.api.etag import etag, expected_version
+from registry.domain.records import ProductIn, ProductOut, ProductPatch, Status
+from registry.services import products
+from registry.services.products import ProductPage, ProductQuery, ValidationReport
+
+SkuPath = Annotated[str, Parameter(max_length=64)]
+
+
+def _with_etag(out: ProductOut, status_code: int = 200, location: bool = False) -> Response[ProductOut]:
+    headers = {"ETag": etag(out.version)}
+    if location:
+        headers["Location"] = f"/v1/products/{out.sku}"
+    return Response(out, status_code=status_code, headers=headers)
+
+
+@post("/v1/products", opt=allow(Role.CATALOG), status_code=201, responses=problems(400, 401, 403, 409, 413, 415, 422))
+async def create_product(data: ProductIn, ctx: Ctx, actor: Actor) -> Response[ProductOut]:
+    """Create a product record (unfiled); field validation applies."""
+    return _with_etag(await products.create(ctx, data, actor), 201, location=True)
+
+
+@get("/v1/products/{sku:str}", opt=allow(*READERS), responses=problems(401, 403, 404))
+async def read_product(sku: SkuPath, ctx: Ctx) -> Response[ProductOut]:
+    return _with_etag(await products.get(ctx, sku))
+
+
+@patch(
+    "/v1/products/{sku:str}",
+    opt=allow(Role.CATALOG),
+    responses=problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428),
+)
+async def change_product(
+    sku: SkuPath,
+    data: ProductPatch,
+    ctx: Ctx,
+    actor: Actor,
+    if_match: Annotated[str | None, Parameter(header="If-Match")] = None,
+) -> Response[ProductOut]:
+    """Change fields of an unfiled record; If-Match with its ETag is required."""
+    version = expected_version(if_match, required=True)
+    return _with_etag(await products.change(ctx, sku, data, version, actor))
+
+
+@get("/v1/products", opt=allow(*READERS), responses=problems(400, 401, 403))
+async def list_products(
+    ctx: Ctx,
+    status: Status | None = None,
+    category: str | None = None,
+    brand: str | None = None,
+    q: Annotated[str | None, Parameter(max_length=200)] = None,
+    expiring_within_days: Annotated[int | None, Parameter(ge=0, le=3660)] = None,
+    limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Parameter(max_length=400)] = None,
+) -> ProductPage:
+    """Records in SKU order, filtered; follow `next_cursor` for the next page."""
+    query = ProductQuery(
+        status=status,
+        category=category,
+        brand=brand,
+        q=q,
+        expiring_within_days=expiring_within_days,
+        limit=limit,
+        cursor=cursor,
+    )
+    return await products.search(ctx, query)
+
+
+@post(
+    "/v1/products:validate",
+    opt=allow(Role.CATALOG, Role.REVIEWER),
+    status_code=200,
+    responses=problems(400, 401, 403, 413, 415, 422),
+)
+async def validate_product(data: ProductIn, ctx: Ctx) -> ValidationReport:
+    """Dry run of the full validation (field and logic rules); writes nothing."""
+    return await products.validate(ctx, data)
+
+
+ROUTES: list[ControllerRouterHandler] = [create_product, read_product, change_product, list_products, validate_product]

@@ -1,0 +1,74 @@
+"""create_app(settings) -> Litestar: routes, guard, error mapping, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Litestar, Request, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig
+
+from registry.api import ops, products, reference
+from registry.api.auth import PUBLIC, authorize, current_principal
+from registry.api.errors import EXCEPTION_HANDLERS
+from registry.api.media import check_media_type
+from registry.config import Settings
+from registry.db import Database
+from registry.services.context import Clock, Context, utc_now
+from registry.services.keys import KeyRing
+
+JSON_BODY_LIMIT = 1024 * 1024
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="registry",
+        version="1.0.0",
+        description="Product master data and customs filing registry for cross-border retail import.",
+        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="An API key")}
+        ),
+        security=[{"bearer": []}],
+    )
+
+
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Litestar:
+    settings = settings or Settings.from_env()
+    db = Database(settings)
+    ctx = Context(db=db, clock=clock, zone=ZoneInfo(settings.timezone))
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    def provide_ctx(request: Request[Any, Any, Any]) -> Context:
+        return ctx
+
+    return Litestar(
+        route_handlers=[*ops.ROUTES, *products.ROUTES, *reference.ROUTES],
+        guards=[authorize],
+        before_request=check_media_type,
+        dependencies={
+            "ctx": Provide(provide_ctx, sync_to_thread=False),
+            "actor": Provide(current_principal, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[PrometheusConfig(app_name="registry", prefix="registry", group_path=True).middleware],
+        openapi_config=openapi_config(),
+        lifespan=[lifespan],
+        request_max_body_size=JSON_BODY_LIMIT,
+        state=State({"ctx": ctx, "settings": settings, "keyring": KeyRing(ctx, settings.key_cache_seconds)}),
+        debug=False,
+    )

@@ -1,0 +1,108 @@
+"""The `registry` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import msgspec
+
+from registry.config import Settings
+from registry.db import Database
+from registry.services import keys
+from registry.services.context import Context
+
+
+def _context(settings: Settings) -> Context:
+    return Context(db=Database(settings))
+
+
+async def _create_key(settings: Settings, role: str, name: str, only_if_none: bool = False) -> str | None:
+    ctx = _context(settings)
+    try:
+        if only_if_none and await keys.count(ctx) > 0:
+            return None
+        return await keys.create(ctx, role, name)
+    finally:
+        await ctx.db.dispose()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "registry.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from registry import schema
+
+    schema.upgrade(settings.database_url)
+    print(f"database migrated to {schema.head_revision()}", file=sys.stderr)
+    key = asyncio.run(_create_key(settings, "admin", "first admin", only_if_none=True))
+    if key is not None:
+        print("No API key existed, so here is a first admin key. It is shown once; keep it safe:", file=sys.stderr)
+        print(key)
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    key = asyncio.run(_create_key(settings, args.role, args.name))
+    print(f"created a {args.role} key named {args.name!r}; it is shown once:", file=sys.stderr)
+    print(key)
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
+    from litestar.serialization import encode_json
+
+    from registry.app import create_app
+
+    document = create_app(settings).openapi_schema.to_schema()
+    sys.stdout.write(msgspec.json.format(encode_json(document), indent=2).decode() + "\n")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="registry", description="Product master data and customs filing registry.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="migrate the database to this release's schema")
+    migrate.set_defaults(run=cmd_migrate)
+
+    keys_cmd = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys_cmd.add_parser("create", help="make a key and print it, once")
+    create.add_argument("--role", required=True, choices=keys.ROLES)
+    create.add_argument("--name", required=True)
+    create.set_defaults(run=cmd_keys_create)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document")
+    openapi.set_defaults(run=cmd_openapi)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.run(args, Settings.from_env())
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Settings, read once from REGISTRY_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./registry.db"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = DEFAULT_DATABASE_URL
+    alert_thresholds: tuple[int, ...] = (30, 7, 1)
+    webhook_url: str | None = None
+    max_body_bytes: int = 50 * 1024 * 1024
+    key_cache_seconds: float = 60.0
+    pool_size: int = 10
+    pool_timeout_seconds: float = 10.0
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(f"REGISTRY_{name}")
+            return value if value not in (None, "") else None
+
+        raw: dict[str, object] = {}
+        if url := get("DATABASE_URL"):
+            raw["database_url"] = url
+        if thresholds := get("ALERT_THRESHOLDS"):
+            raw["alert_thresholds"] = tuple(sorted({int(t) for t in thresholds.split(",")}, reverse=True))
+        if zone := get("TIMEZONE"):
+            raw["timezone"] = zone
+        if webhook := get("WEBHOOK_URL"):
+            raw["webhook_url"] = webhook
+        for name, field in (
+            ("MAX_BODY_BYTES", "max_body_bytes"),
+            ("POOL_SIZE", "pool_size"),
+        ):
+            if value := get(name):
+                raw[field] = int(value)
+        for name, field in (
+            ("KEY_CACHE_SECONDS", "key_cache_seconds"),
+            ("POOL_TIMEOUT_SECONDS", "pool_timeout_seconds"),
+        ):
+            if value := get(name):
+                raw[field] = float(value)
+        return msgspec.convert(raw, cls)

@@ -1,0 +1,51 @@
+"""The project's own failures; api/errors.py alone turns them into problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.domain.violations import Violation
+
+
+class RegistryError(Exception):
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class BadRequest(RegistryError):
+    status, title, slug = 400, "Bad request", "bad-request"
+
+
+class NotFound(RegistryError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(RegistryError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(RegistryError):
+    status, title, slug = 412, "Precondition failed", "stale-version"
+
+
+class PreconditionRequired(RegistryError):
+    status, title, slug = 428, "Precondition required", "if-match-required"
+
+
+class ValidationFailed(RegistryError):
+    status, title, slug = 422, "Validation failed", "validation"
+
+    def __init__(self, violations: list[Violation], detail: str | None = None) -> None:
+        count = len(violations)
+        super().__init__(detail or f"{count} violation{'s' if count != 1 else ''}", violations=violations)
+        self.violations = violations
+
+
+class Unavailable(RegistryError):
+    status, title, slug = 503, "Service unavailable", "unavailable"

@@ -1,0 +1,199 @@
+"""Product record structs and the text normalisation every stored or compared string goes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_text(value: str) -> str:
+    """NFKC, inner white space collapsed to one space, trimmed."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def brand_key(value: str) -> str:
+    """The form brands are compared in: `SK-II`, `sk ii` and `ＳＫ－ＩＩ` are one brand."""
+    return "".join(ch for ch in normalize_text(value).casefold() if ch.isalnum())
+
+
+class Category(StrEnum):
+    COSMETICS = "cosmetics"
+    INFANT_FORMULA = "infant_formula"
+    HEALTH_FOOD = "health_food"
+    FOOD = "food"
+    BABY_CARE = "baby_care"
+    APPAREL = "apparel"
+    ELECTRONICS = "electronics"
+    HOUSEHOLD = "household"
+    OTHER = "other"
+
+
+class DocumentKind(StrEnum):
+    BRAND_AUTHORIZATION = "brand_authorization"
+    IMPORT_LICENSE = "import_license"
+    HYGIENE_CERTIFICATE = "hygiene_certificate"
+    TEST_REPORT = "test_report"
+    CERTIFICATE_OF_ORIGIN = "certificate_of_origin"
+    FORMULA_REGISTRATION = "formula_registration"
+
+
+class Status(StrEnum):
+    UNFILED = "unfiled"
+    UNDER_REVIEW = "under_review"
+    FILED = "filed"
+    EXPIRED = "expired"
+
+
+class Document(Struct, forbid_unknown_fields=True, kw_only=True):
+    kind: str | None = None
+    number: str | None = None
+    issuer: str | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+
+class ProductFields(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The editable fields of a product record. Presence and format are checked by the rules, not the decoder,
+    so that every violation is reported at once."""
+
+    brand: str | None = None
+    name_cn: str | None = None
+    name_foreign: str | None = None
+    spec: str | None = None
+    category: str | None = None
+    hs_code: str | None = None
+    ciq_code: str | None = None
+    origin_country: str | None = None
+    ingredients: list[str] = msgspec.field(default_factory=list)
+    shelf_life_months: int | None = None
+    usage: str | None = None
+    images: list[str] = msgspec.field(default_factory=list)
+    documents: list[Document] = msgspec.field(default_factory=list)
+
+
+EDITABLE_FIELDS: tuple[str, ...] = ProductFields.__struct_fields__
+
+
+class ProductIn(ProductFields, kw_only=True):
+    """A whole product record as a client sends it: create, validate, import."""
+
+    sku: str | None = None
+
+
+class ProductPatch(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Fields to change; an absent field keeps its value, null clears an optional one."""
+
+    brand: str | UnsetType | None = UNSET
+    name_cn: str | UnsetType | None = UNSET
+    name_foreign: str | UnsetType | None = UNSET
+    spec: str | UnsetType | None = UNSET
+    category: str | UnsetType | None = UNSET
+    hs_code: str | UnsetType | None = UNSET
+    ciq_code: str | UnsetType | None = UNSET
+    origin_country: str | UnsetType | None = UNSET
+    ingredients: list[str] | UnsetType | None = UNSET
+    shelf_life_months: int | UnsetType | None = UNSET
+    usage: str | UnsetType | None = UNSET
+    images: list[str] | UnsetType | None = UNSET
+    documents: list[Document] | UnsetType | None = UNSET
+
+
+class Filing(Struct, kw_only=True):
+    status: Status
+    filing_no: str | None = None
+    submitted_at: dt.datetime | None = None
+    filed_at: dt.datetime | None = None
+    valid_until: dt.date | None = None
+    tax_rate: Decimal | None = None
+    rejection_reasons: list[str] = msgspec.field(default_factory=list)
+
+
+class ProductOut(Struct, kw_only=True):
+    sku: str
+    brand: str
+    name_cn: str
+    name_foreign: str | None
+    spec: str
+    category: str
+    hs_code: str
+    ciq_code: str | None
+    origin_country: str
+    ingredients: list[str]
+    shelf_life_months: int | None
+    usage: str | None
+    images: list[str]
+    documents: list[Document]
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    filing: Filing
+
+
+def _normalize_optional(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = normalize_text(value)
+    return text or None
+
+
+def normalize(record: ProductIn) -> ProductIn:
+    """The record with every text normalised; codes upper-cased where the standard is upper case."""
+    country = _normalize_optional(record.origin_country)
+    return ProductIn(
+        sku=_normalize_optional(record.sku),
+        brand=_normalize_optional(record.brand),
+        name_cn=_normalize_optional(record.name_cn),
+        name_foreign=_normalize_optional(record.name_foreign),
+        spec=_normalize_optional(record.spec),
+        category=_normalize_optional(record.category),
+        hs_code=_normalize_optional(record.hs_code),
+        ciq_code=_normalize_optional(record.ciq_code),
+        origin_country=country.upper() if country else None,
+        ingredients=[normalize_text(item) for item in record.ingredients],
+        shelf_life_months=record.shelf_life_months,
+        usage=_normalize_optional(record.usage),
+        images=[normalize_text(url) for url in record.images],
+        documents=[
+            Document(
+                kind=_normalize_optional(doc.kind),
+                number=_normalize_optional(doc.number),
+                issuer=_normalize_optional(doc.issuer),
+                valid_from=doc.valid_from,
+                valid_until=doc.valid_until,
+            )
+            for doc in record.documents
+        ],
+    )
+
+
+def apply_patch(record: ProductIn, patch: ProductPatch) -> ProductIn:
+    """The record with the patch's present fields replacing its own; null lists become empty."""
+    changes: dict[str, Any] = {}
+    for name in ProductPatch.__struct_fields__:
+        value = getattr(patch, name)
+        if value is UNSET:
+            continue
+        if value is None and isinstance(getattr(record, name), list):
+            value = []
+        changes[name] = value
+    return msgspec.structs.replace(record, **changes)
+
+
+def field_changes(old: ProductIn | None, new: ProductIn) -> dict[str, dict[str, Any]]:
+    """`{field: {old, new}}` for every field that differs, in wire form."""
+    before = msgspec.to_builtins(old) if old is not None else {}
+    after = msgspec.to_builtins(new)
+    return {
+        name: {"old": before.get(name), "new": after[name]}
+        for name in ProductIn.__struct_fields__
+        if before.get(name) != after[name]
+    }

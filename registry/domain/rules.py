@@ -1,0 +1,177 @@
+"""Field and logic validation: pure functions from a record (and the reference data) to every violation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlsplit
+
+from registry.domain.records import ProductIn, brand_key
+from registry.domain.reference import CATEGORIES, DOCUMENT_KINDS, Reference, is_country
+from registry.domain.violations import Violation, pointer
+
+SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+HS_CODE = re.compile(r"^\d{10}$")
+CIQ_CODE = re.compile(r"^\d{3}$")
+# A quantity with a unit: `120g`, `230 ml`, `1件`, `2×50ml`, `30粒`, `1.5 L`, `2 x 100 g`.
+_NUMBER = r"\d+(?:[.,]\d+)?"
+_UNITS = (
+    "mg|kg|g|ml|cl|dl|l|fl\\.? ?oz|oz|lb|lbs|cm|mm|m|pcs|pc|pieces?|tablets?|capsules?|softgels?|sheets?|pairs?|"
+    "packs?|bags?|bottles?|sachets?|sticks?|cans?|sets?|"
+    "件|粒|片|支|瓶|盒|袋|包|罐|个|只|条|枚|套|双|张|颗|听|桶|克|千克|毫升|升|贴|根|卷|对"
+)
+SPEC_UNIT = re.compile(
+    rf"(?<![A-Za-z0-9]){_NUMBER}\s*(?:[×xX*]\s*{_NUMBER}\s*)?(?:{_UNITS})(?![A-Za-z])", re.IGNORECASE
+)
+
+REQUIRED_TEXT = ("brand", "name_cn", "spec", "category", "hs_code", "origin_country")
+
+
+def _err(path: str, code: str, message: str) -> Violation:
+    return Violation(path, code, message, "error")
+
+
+def check_fields(record: ProductIn) -> list[Violation]:
+    """Field validation, on every write: presence and format of each field, every violation at once."""
+    found: list[Violation] = []
+    if record.sku is None:
+        found.append(_err("/sku", "required", "sku is required"))
+    elif not SKU.match(record.sku):
+        found.append(_err("/sku", "format.sku", "1–64 characters: letters, digits, '.', '_' or '-', not first"))
+    for name in REQUIRED_TEXT:
+        if getattr(record, name) is None:
+            found.append(_err(pointer(name), "required", f"{name} is required and may not be blank"))
+    if record.spec is not None and not SPEC_UNIT.search(record.spec):
+        found.append(
+            _err("/spec", "format.spec_unit", "the spec must state a quantity with a unit, e.g. 120g or 2×50ml")
+        )
+    if record.category is not None and record.category not in CATEGORIES:
+        found.append(_err("/category", "format.category", f"unknown category; one of {', '.join(sorted(CATEGORIES))}"))
+    if record.hs_code is not None and not HS_CODE.match(record.hs_code):
+        found.append(_err("/hs_code", "format.hs_code", "the HS code is exactly 10 digits"))
+    if record.ciq_code is not None and not CIQ_CODE.match(record.ciq_code):
+        found.append(_err("/ciq_code", "format.ciq_code", "the CIQ code is exactly 3 digits"))
+    if record.origin_country is not None and not is_country(record.origin_country):
+        found.append(_err("/origin_country", "format.country", "the origin is an ISO 3166-1 alpha-2 code such as JP"))
+    if record.shelf_life_months is not None and record.shelf_life_months <= 0:
+        found.append(_err("/shelf_life_months", "format.positive", "the shelf life is a whole number of months > 0"))
+    for i, ingredient in enumerate(record.ingredients):
+        if not ingredient:
+            found.append(_err(pointer("ingredients", i), "required", "an ingredient may not be blank"))
+    for i, url in enumerate(record.images):
+        if not _is_http_url(url):
+            found.append(_err(pointer("images", i), "format.url", "an image is an http(s) URL"))
+    for i, doc in enumerate(record.documents):
+        if doc.kind is None:
+            found.append(_err(pointer("documents", i, "kind"), "required", "the document kind is required"))
+        elif doc.kind not in DOCUMENT_KINDS:
+            found.append(
+                _err(
+                    pointer("documents", i, "kind"),
+                    "format.document_kind",
+                    f"unknown document kind; one of {', '.join(sorted(DOCUMENT_KINDS))}",
+                )
+            )
+        for name in ("number", "valid_from", "valid_until"):
+            if getattr(doc, name) is None:
+                found.append(_err(pointer("documents", i, name), "required", f"the document {name} is required"))
+        if doc.valid_from is not None and doc.valid_until is not None and doc.valid_until < doc.valid_from:
+            found.append(
+                _err(pointer("documents", i, "valid_until"), "documents.dates", "valid_until is before valid_from")
+            )
+    return found
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+
+
+def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:
+    """Logic validation, at submit and on demand: the record against the reference data and the HS nomenclature.
+
+    Assumes field validation ran; a field that failed it is skipped here rather than reported twice.
+    """
+    found: list[Violation] = []
+    category = record.category if record.category in CATEGORIES else None
+    hs = record.hs_code if record.hs_code and HS_CODE.match(record.hs_code) else None
+
+    if hs is not None:
+        if hs[:6] not in subheadings:
+            found.append(_err("/hs_code", "hs.unknown_subheading", f"{hs[:6]} is not a subheading of HS 2022"))
+        rule = ref.categories.get(category) if category else None
+        if rule and rule.hs_prefixes and not hs.startswith(tuple(rule.hs_prefixes)):
+            found.append(
+                _err(
+                    "/hs_code",
+                    "hs.category_mismatch",
+                    f"HS {hs[:4]} is not a heading for {category} ({', '.join(rule.hs_prefixes)})",
+                )
+            )
+        for entry in ref.prohibited:
+            if hs.startswith(entry.prefix):
+                found.append(_err("/hs_code", "hs.prohibited", f"HS {entry.prefix} is prohibited: {entry.reason}"))
+        if hs[:8] not in ref.positive_lines:
+            found.append(
+                _err("/hs_code", "hs.not_on_positive_list", f"tariff line {hs[:8]} is not on the positive list")
+            )
+
+    if category is not None:
+        banned = [(term, _term_pattern(term)) for term in ref.banned_ingredients.get(category, [])]
+        for i, ingredient in enumerate(record.ingredients):
+            for term, pattern in banned:
+                if pattern.search(ingredient.casefold()):
+                    found.append(
+                        _err(pointer("ingredients", i), "ingredients.banned", f"{term} is banned in {category}")
+                    )
+        rule = ref.categories.get(category)
+        for name in rule.required_fields if rule else []:
+            if getattr(record, name) in (None, [], ""):
+                found.append(_err(pointer(name), "required", f"{name} is required for {category}"))
+        present = {doc.kind for doc in record.documents}
+        for kind in ref.required_documents.get(category, []):
+            if kind not in present:
+                found.append(_err("/documents", "documents.missing", f"a {kind} is required for {category}"))
+
+    if record.brand and record.origin_country:
+        registered = ref.brand_countries.get(brand_key(record.brand))
+        if registered is not None and record.origin_country not in registered[1]:
+            brand, countries = registered
+            found.append(
+                _err(
+                    "/origin_country",
+                    "origin.brand_mismatch",
+                    f"{brand} is registered with origin {', '.join(countries)}, not {record.origin_country}",
+                )
+            )
+
+    for i, doc in enumerate(record.documents):
+        if doc.valid_until is not None and doc.valid_until < today:
+            found.append(
+                _err(
+                    pointer("documents", i, "valid_until"),
+                    "documents.expired",
+                    f"the {doc.kind} expired on {doc.valid_until.isoformat()}",
+                )
+            )
+
+    if not record.images:
+        found.append(_err("/images", "images.missing", "at least one image is required"))
+    return found
+
+
+def _term_pattern(term: str) -> re.Pattern[str]:
+    """A banned term matched as a whole word in Latin script, anywhere in CJK text."""
+    return re.compile(rf"(?<![a-z0-9]){re.escape(term.casefold())}(?![a-z0-9])")
+
+
+def validate(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:
+    """Full validation: field rules, then logic rules."""
+    return check_fields(record) + check_logic(record, ref, subheadings, today)
+
+
+def blocks(violations: list[Violation]) -> bool:
+    return any(v.severity == "error" for v in violations)

@@ -1,0 +1,30 @@
+"""The composite cross-border retail import rate, in Decimal only."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from registry.domain.reference import Reference
+
+RATE_PLACES = Decimal("0.0001")
+CROSS_BORDER_SHARE = Decimal("0.7")
+
+
+def composite_rate(vat: Decimal, consumption_tax: Decimal) -> Decimal:
+    """0.7 × (VAT + CT) / (1 − CT), to four places: 13 % VAT → 0.091; 13 % VAT and 15 % CT → 0.2306."""
+    rate = CROSS_BORDER_SHARE * (vat + consumption_tax) / (Decimal(1) - consumption_tax)
+    return _plain(rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP))
+
+
+def rate_for(hs_code: str, ref: Reference) -> Decimal:
+    """The composite rate for an HS code, from the longest matching tax-rate prefix."""
+    for rate in ref.rates_longest_first:
+        if hs_code.startswith(rate.prefix):
+            return composite_rate(rate.vat, rate.consumption_tax)
+    raise LookupError(f"no tax rate covers HS {hs_code}")
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form: 0.0910 → 0.091, 0.0000 → 0."""
+    text = format(value.normalize(), "f")
+    return Decimal(text)

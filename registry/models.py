@@ -1,0 +1,122 @@
+"""Tables. The schema changes only through the Alembic migrations in migrations/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.db import Base
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Exact decimals stored as text, so no engine turns a rate into a float."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Product(Base):
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    brand: Mapped[str] = mapped_column(String(200))
+    brand_key: Mapped[str] = mapped_column(String(200), index=True)
+    name_cn: Mapped[str] = mapped_column(String(500))
+    name_foreign: Mapped[str | None] = mapped_column(String(500))
+    spec: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    hs_code: Mapped[str] = mapped_column(String(10))
+    ciq_code: Mapped[str | None] = mapped_column(String(3))
+    origin_country: Mapped[str] = mapped_column(String(2))
+    ingredients: Mapped[list[str]] = mapped_column(Json)
+    shelf_life_months: Mapped[int | None] = mapped_column(Integer)
+    usage: Mapped[str | None] = mapped_column(Text)
+    images: Mapped[list[str]] = mapped_column(Json)
+    documents: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    filing_no: Mapped[str | None] = mapped_column(String(10))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    filed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    tax_rate: Mapped[Decimal | None] = mapped_column(DecimalText)
+    rejection_reasons: Mapped[list[str]] = mapped_column(Json)
+
+
+class HistoryEvent(Base):
+    """One appended event per change; never updated or deleted."""
+
+    __tablename__ = "history_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    sku: Mapped[str | None] = mapped_column(String(64), index=True)
+    reference_name: Mapped[str | None] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    changes: Mapped[dict[str, Any]] = mapped_column(Json)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReferenceSet(Base):
+    __tablename__ = "reference_set"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[Any] = mapped_column(Json)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+__all__ = ["ApiKey", "HistoryEvent", "Product", "ReferenceSet"]

@@ -1,0 +1,43 @@
+"""What every use case is given: the database, the clock and who is acting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from registry.db import Database
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    name: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Context:
+    db: Database
+    clock: Clock = utc_now
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    reference_cache: dict[Any, Any] = field(default_factory=dict, compare=False)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        """The calendar day in the customs time zone, the one filing and document dates are written in."""
+        return self.clock().astimezone(self.zone).date()

@@ -1,0 +1,264 @@
+"""Product records: create, read, change, list, and validate on demand."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any
+
+import msgspec
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from registry.domain import rules
+from registry.domain.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
+from registry.domain.records import (
+    Document,
+    Filing,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    Status,
+    apply_patch,
+    brand_key,
+    field_changes,
+    normalize,
+)
+from registry.domain.reference import wco_subheadings
+from registry.domain.violations import Violation
+from registry.models import Product
+from registry.services import history, reference
+from registry.services.context import Context, Principal
+
+
+class ProductQuery(msgspec.Struct, kw_only=True):
+    status: Status | None = None
+    category: str | None = None
+    brand: str | None = None
+    q: str | None = None
+    expiring_within_days: int | None = None
+    limit: int = 100
+    cursor: str | None = None
+
+
+class ProductPage(msgspec.Struct):
+    items: list[ProductOut]
+    next_cursor: str | None
+
+
+class ValidationReport(msgspec.Struct):
+    valid: bool
+    violations: list[Violation]
+
+
+def to_record(row: Product) -> ProductIn:
+    return ProductIn(
+        sku=row.sku,
+        brand=row.brand,
+        name_cn=row.name_cn,
+        name_foreign=row.name_foreign,
+        spec=row.spec,
+        category=row.category,
+        hs_code=row.hs_code,
+        ciq_code=row.ciq_code,
+        origin_country=row.origin_country,
+        ingredients=list(row.ingredients),
+        shelf_life_months=row.shelf_life_months,
+        usage=row.usage,
+        images=list(row.images),
+        documents=msgspec.convert(row.documents, list[Document]),
+    )
+
+
+def to_out(row: Product) -> ProductOut:
+    record = to_record(row)
+    return ProductOut(
+        sku=row.sku,
+        brand=row.brand,
+        name_cn=row.name_cn,
+        name_foreign=row.name_foreign,
+        spec=row.spec,
+        category=row.category,
+        hs_code=row.hs_code,
+        ciq_code=row.ciq_code,
+        origin_country=row.origin_country,
+        ingredients=record.ingredients,
+        shelf_life_months=row.shelf_life_months,
+        usage=row.usage,
+        images=record.images,
+        documents=record.documents,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        filing=Filing(
+            status=Status(row.status),
+            filing_no=row.filing_no,
+            submitted_at=row.submitted_at,
+            filed_at=row.filed_at,
+            valid_until=row.valid_until,
+            tax_rate=row.tax_rate,
+            rejection_reasons=list(row.rejection_reasons),
+        ),
+    )
+
+
+def _fields_of(record: ProductIn) -> dict[str, Any]:
+    """The record as column values; only call with a record that passed field validation."""
+    values: dict[str, Any] = msgspec.to_builtins(record)
+    values.pop("sku")
+    values["brand_key"] = brand_key(values["brand"])
+    return values
+
+
+def _checked(record: ProductIn) -> ProductIn:
+    record = normalize(record)
+    if violations := rules.check_fields(record):
+        raise ValidationFailed(violations)
+    return record
+
+
+async def create(ctx: Context, data: ProductIn, actor: Principal) -> ProductOut:
+    record = _checked(data)
+    now = ctx.now()
+    row = Product(
+        sku=record.sku,
+        **_fields_of(record),
+        version=1,
+        created_at=now,
+        updated_at=now,
+        status=Status.UNFILED.value,
+        rejection_reasons=[],
+    )
+    try:
+        async with ctx.db.writes.begin() as tx:
+            if await tx.scalar(select(Product.id).where(Product.sku == record.sku)) is not None:
+                raise Conflict(f"a product with SKU {record.sku} exists already")
+            tx.add(row)
+            history.append(
+                tx,
+                at=now,
+                actor=actor.actor,
+                action="create",
+                sku=record.sku,
+                to_status=Status.UNFILED.value,
+                changes=field_changes(None, record),
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"a product with SKU {record.sku} exists already") from exc
+    return to_out(row)
+
+
+async def get(ctx: Context, sku: str) -> ProductOut:
+    async with ctx.db.reads() as tx:
+        row = await tx.scalar(select(Product).where(Product.sku == sku))
+    if row is None:
+        raise NotFound(f"no product with SKU {sku}")
+    return to_out(row)
+
+
+async def change(
+    ctx: Context, sku: str, patch: ProductPatch, expected_version: int | None, actor: Principal
+) -> ProductOut:
+    """Change fields of an unfiled record, if it is still at `expected_version` (None: whatever it is now)."""
+    now = ctx.now()
+    async with ctx.db.writes.begin() as tx:
+        row = await tx.scalar(select(Product).where(Product.sku == sku))
+        if row is None:
+            raise NotFound(f"no product with SKU {sku}")
+        if expected_version is not None and row.version != expected_version:
+            raise PreconditionFailed(f"the record is at version {row.version}", current_version=row.version)
+        if row.status != Status.UNFILED.value:
+            raise Conflict(
+                f"fields change only while unfiled; the record is {row.status} (amend it first)",
+                status=row.status,
+            )
+        old = to_record(row)
+        new = _checked(apply_patch(old, patch))
+        changes = field_changes(old, new)
+        if not changes:
+            return to_out(row)
+        result = await tx.execute(
+            update(Product)
+            .where(Product.id == row.id, Product.version == row.version)
+            .values(**_fields_of(new), version=row.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise PreconditionFailed("the record changed meanwhile")
+        history.append(
+            tx,
+            at=now,
+            actor=actor.actor,
+            action="update",
+            sku=sku,
+            from_status=row.status,
+            to_status=row.status,
+            changes=changes,
+        )
+        await tx.refresh(row)
+    return to_out(row)
+
+
+def _encode_cursor(sku: str) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode({"after": sku})).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        after = msgspec.json.decode(raw, type=dict[str, str])["after"]
+    except (binascii.Error, ValueError, KeyError, msgspec.DecodeError) as exc:
+        raise BadRequest("the cursor is not one this service gave out") from exc
+    return after
+
+
+def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
+    stmt = select(Product)
+    if query.status is not None:
+        stmt = stmt.where(Product.status == query.status.value)
+    if query.category is not None:
+        stmt = stmt.where(Product.category == query.category)
+    if query.brand is not None:
+        stmt = stmt.where(Product.brand_key == brand_key(query.brand))
+    if query.q:
+        needle = query.q.strip().lower()
+        stmt = stmt.where(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (Product.sku, Product.name_cn, Product.name_foreign, Product.brand)
+                )
+            )
+        )
+    if query.expiring_within_days is not None:
+        stmt = stmt.where(
+            Product.valid_until >= today,
+            Product.valid_until <= today + dt.timedelta(days=query.expiring_within_days),
+        )
+    return stmt
+
+
+async def search(ctx: Context, query: ProductQuery) -> ProductPage:
+    """One page of the filtered records in SKU order; `next_cursor` continues after the last one."""
+    stmt = _filtered(query, ctx.today())
+    if query.cursor is not None:
+        stmt = stmt.where(Product.sku > _decode_cursor(query.cursor))
+    stmt = stmt.order_by(Product.sku).limit(query.limit + 1)
+    async with ctx.db.reads() as tx:
+        rows = list((await tx.scalars(stmt)).all())
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    return ProductPage(
+        items=[to_out(row) for row in rows],
+        next_cursor=_encode_cursor(rows[-1].sku) if more else None,
+    )
+
+
+async def validate(ctx: Context, data: ProductIn) -> ValidationReport:
+    """Field and logic validation of a record as it stands; writes nothing."""
+    record = normalize(data)
+    async with ctx.db.reads() as tx:
+        ref = await reference.current(ctx, tx)
+    violations = rules.validate(record, ref, wco_subheadings(), ctx.today())
+    return ValidationReport(valid=not rules.blocks(violations), violations=violations)

@@ -1,0 +1,50 @@
+"""The shipped reference data and the checks an admin's replacement must pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry.domain.reference import SET_NAMES, Reference, check_set, default_sets, wco_subheadings
+
+
+def test_every_shipped_set_passes_its_own_checks() -> None:
+    sets = default_sets()
+    for name in SET_NAMES:
+        assert check_set(name, sets[name]) == [], name
+
+
+def test_shipped_data_holds_the_facts_the_rules_rely_on() -> None:
+    ref = Reference.from_sets(default_sets())
+    assert any(entry.prefix == "02" for entry in ref.prohibited)
+    assert "33049900" in ref.positive_lines
+    assert "mercury" in ref.banned_ingredients["cosmetics"]
+    assert ref.brand_countries["skii"][1] == ["JP"]
+    assert ref.brand_countries["lancome"][1] == ["FR"]
+    assert "US" in ref.brand_countries["esteelauder"][1]
+
+
+def test_wco_nomenclature_has_the_real_subheadings() -> None:
+    subheadings = wco_subheadings()
+    assert {"330499", "020130", "851713", "190110"} <= subheadings
+    assert "330498" not in subheadings
+    assert len(subheadings) > 5000
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "pointer", "code"),
+    [
+        ("categories", {"toys": {"hs_prefixes": ["95"]}}, "/toys", "format.category"),
+        ("categories", {"food": {"hs_prefixes": ["0x"]}}, "/food/hs_prefixes/0", "format.hs_prefix"),
+        ("prohibited", [{"prefix": "02", "reason": " "}], "/0/reason", "required"),
+        ("positive-list", [{"tariff_line": "3304990"}], "/0/tariff_line", "format.hs_prefix"),
+        ("brands", [{"brand": "Kao", "countries": ["XX"]}], "/0/countries/0", "format.country"),
+        ("required-documents", {"food": ["passport"]}, "/food/0", "format.document_kind"),
+        ("tax-rates", [{"prefix": "", "vat": "1.5"}], "/0/vat", "range.rate"),
+        ("tax-rates", [{"prefix": "33", "vat": "0.13"}], "", "tax.no_default"),
+        ("brands", [{"brand": "Kao", "countries": ["JP"], "owner": "x"}], "/0/owner", "unknown_field"),
+        ("prohibited", {"prefix": "02"}, "", "type"),
+    ],
+)
+def test_a_bad_replacement_names_what_is_wrong(name: str, data: object, pointer: str, code: str) -> None:
+    problems = check_set(name, data)
+    assert (pointer, code) in [(p.field, p.code) for p in problems]
