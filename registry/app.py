@@ -33,7 +33,7 @@ def openapi_config() -> OpenAPIConfig:
         version="1.0.0",
         description="Product master data and customs filing registry for cross-border retail import.",
         render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
-        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="An API key")}
         ),

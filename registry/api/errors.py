@@ -141,6 +141,11 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """The error responses a route declares in the OpenAPI document."""
     return {
-        status: ResponseSpec(data_container=Problem, description=_TITLES.get(status, "Error"), media_type=PROBLEM_JSON)
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_TITLES.get(status, "Error"),
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
         for status in sorted(set(statuses))
     }

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Response, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import READERS, Actor, Ctx, Role, allow
 from registry.api.errors import problems
 from registry.api.etag import etag, expected_version
-from registry.domain.records import ProductIn, ProductOut, ProductPatch, Status
+from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
 from registry.services import products
 from registry.services.products import ProductPage, ProductQuery, ValidationReport
 
-SkuPath = Annotated[str, Parameter(max_length=64)]
+SkuPath = Annotated[str, PathParameter(max_length=64)]
 
 
 def _with_etag(out: ProductOut, status_code: int = 200, location: bool = False) -> Response[ProductOut]:
@@ -26,12 +26,12 @@ def _with_etag(out: ProductOut, status_code: int = 200, location: bool = False) 
 
 
 @post("/v1/products", opt=allow(Role.CATALOG), status_code=201, responses=problems(400, 401, 403, 409, 413, 415, 422))
-async def create_product(data: ProductIn, ctx: Ctx, actor: Actor) -> Response[ProductOut]:
+async def create_product(data: JSONBody[ProductIn], ctx: Ctx, actor: Actor) -> Response[ProductOut]:
     """Create a product record (unfiled); field validation applies."""
     return _with_etag(await products.create(ctx, data, actor), 201, location=True)
 
 
-@get("/v1/products/{sku:str}", opt=allow(*READERS), responses=problems(401, 403, 404))
+@get("/v1/products/{sku:str}", opt=allow(*READERS), responses=problems(400, 401, 403, 404))
 async def read_product(sku: SkuPath, ctx: Ctx) -> Response[ProductOut]:
     return _with_etag(await products.get(ctx, sku))
 
@@ -43,10 +43,10 @@ async def read_product(sku: SkuPath, ctx: Ctx) -> Response[ProductOut]:
 )
 async def change_product(
     sku: SkuPath,
-    data: ProductPatch,
+    data: JSONBody[ProductPatch],
     ctx: Ctx,
     actor: Actor,
-    if_match: Annotated[str | None, Parameter(header="If-Match")] = None,
+    if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
 ) -> Response[ProductOut]:
     """Change fields of an unfiled record; If-Match with its ETag is required."""
     version = expected_version(if_match, required=True)
@@ -56,13 +56,13 @@ async def change_product(
 @get("/v1/products", opt=allow(*READERS), responses=problems(400, 401, 403))
 async def list_products(
     ctx: Ctx,
-    status: Status | None = None,
-    category: str | None = None,
-    brand: str | None = None,
-    q: Annotated[str | None, Parameter(max_length=200)] = None,
-    expiring_within_days: Annotated[int | None, Parameter(ge=0, le=3660)] = None,
-    limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Parameter(max_length=400)] = None,
+    status: FromQuery[Status | None] = None,
+    category: FromQuery[Category | None] = None,
+    brand: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    expiring_within_days: Annotated[int | None, QueryParameter(ge=0, le=3660)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, QueryParameter(max_length=400)] = None,
 ) -> ProductPage:
     """Records in SKU order, filtered; follow `next_cursor` for the next page."""
     query = ProductQuery(
@@ -83,7 +83,7 @@ async def list_products(
     status_code=200,
     responses=problems(400, 401, 403, 413, 415, 422),
 )
-async def validate_product(data: ProductIn, ctx: Ctx) -> ValidationReport:
+async def validate_product(data: JSONBody[ProductIn], ctx: Ctx) -> ValidationReport:
     """Dry run of the full validation (field and logic rules); writes nothing."""
     return await products.validate(ctx, data)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import get, put
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import READERS, Actor, Ctx, allow
@@ -13,7 +13,7 @@ from registry.api.errors import problems
 from registry.services import reference
 from registry.services.reference import SetOut, SetSummary
 
-SetName = Annotated[str, Parameter(max_length=32)]
+SetName = Annotated[str, PathParameter(max_length=32)]
 
 
 @get("/v1/reference", opt=allow(*READERS), responses=problems(401, 403))
@@ -21,7 +21,7 @@ async def list_reference(ctx: Ctx) -> list[SetSummary]:
     return await reference.list_sets(ctx)
 
 
-@get("/v1/reference/{name:str}", opt=allow(*READERS), responses=problems(401, 403, 404))
+@get("/v1/reference/{name:str}", opt=allow(*READERS), responses=problems(400, 401, 403, 404))
 async def read_reference(name: SetName, ctx: Ctx) -> SetOut:
     return await reference.get_set(ctx, name)
 

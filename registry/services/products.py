@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from registry.domain import rules
 from registry.domain.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from registry.domain.records import (
+    Category,
     Document,
     Filing,
     ProductIn,
@@ -34,7 +35,7 @@ from registry.services.context import Context, Principal
 
 class ProductQuery(msgspec.Struct, kw_only=True):
     status: Status | None = None
-    category: str | None = None
+    category: Category | None = None
     brand: str | None = None
     q: str | None = None
     expiring_within_days: int | None = None
@@ -218,7 +219,7 @@ def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
     if query.status is not None:
         stmt = stmt.where(Product.status == query.status.value)
     if query.category is not None:
-        stmt = stmt.where(Product.category == query.category)
+        stmt = stmt.where(Product.category == query.category.value)
     if query.brand is not None:
         stmt = stmt.where(Product.brand_key == brand_key(query.brand))
     if query.q:

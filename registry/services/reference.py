@@ -28,7 +28,7 @@ class SetSummary(msgspec.Struct):
 
 async def _versions(tx: AsyncSession) -> dict[str, int]:
     rows = await tx.execute(select(ReferenceSet.name, ReferenceSet.version))
-    return {name: version for name, version in rows.tuples()}
+    return {name: version for name, version in rows}
 
 
 async def current(ctx: Context, tx: AsyncSession) -> Reference:
@@ -41,7 +41,7 @@ async def current(ctx: Context, tx: AsyncSession) -> Reference:
         sets = dict(default_sets())
         if stored:
             rows = await tx.execute(select(ReferenceSet.name, ReferenceSet.data))
-            sets.update(dict(rows.tuples()))
+            sets.update({name: data for name, data in rows})
         ref = Reference.from_sets(sets, versions)
         cache.clear()
         cache[key] = ref

@@ -1,0 +1,57 @@
+"""Health, readiness, metrics, and the committed OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+
+from tests.api.conftest import Auth
+
+Client = AsyncTestClient[Litestar]
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+
+
+async def test_health(client: Client) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_when_migrated_and_not_when_behind(app: Litestar, client: Client) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    async with app.state.ctx.db.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = 'behind'"))
+    behind = await client.get("/ready")
+    assert behind.status_code == 503
+    assert behind.headers["content-type"] == "application/problem+json"
+
+
+async def test_metrics_count_requests_by_route(client: Client, auth: Auth) -> None:
+    await client.get("/v1/products/ANY-SKU-1", headers=auth("catalog"))
+    body = (await client.get("/metrics")).text
+    assert "registry_requests_total" in body
+    assert 'path="/v1/products/{sku}"' in body
+    assert "registry_request_duration_seconds_bucket" in body
+
+
+async def test_the_served_openapi_document_is_the_committed_one(client: Client) -> None:
+    served = (await client.get("/schema/openapi.json")).json()
+    assert served == json.loads(COMMITTED.read_text()), "run `make openapi` and commit openapi/openapi.json"
+
+
+async def test_every_guarded_route_declares_its_error_statuses(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/v1/"):
+                statuses = set(operation["responses"])
+                assert {"401", "403"} <= statuses, f"{method} {path}"
+                for status in statuses - {"200", "201", "204"}:
+                    content = operation["responses"][status]["content"]
+                    assert "application/problem+json" in content, f"{method} {path} {status}"
