@@ -15,7 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
-from registry.api import ops, products, reference
+from registry.api import filings, ops, products, reference
 from registry.api.auth import PUBLIC, authorize, current_principal
 from registry.api.errors import EXCEPTION_HANDLERS
 from registry.api.media import check_media_type
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         return ctx
 
     return Litestar(
-        route_handlers=[*ops.ROUTES, *products.ROUTES, *reference.ROUTES],
+        route_handlers=[*ops.ROUTES, *products.ROUTES, *filings.ROUTES, *reference.ROUTES],
         guards=[authorize],
         before_request=check_media_type,
         dependencies={

@@ -79,22 +79,50 @@ class Product(Base):
     tax_rate: Mapped[Decimal | None] = mapped_column(DecimalText)
     rejection_reasons: Mapped[list[str]] = mapped_column(Json)
 
+    # Every ORM update of a product says `WHERE version = <the version read>` and raises the version by one.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
 
 class HistoryEvent(Base):
     """One appended event per change; never updated or deleted."""
 
     __tablename__ = "history_event"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(32))
     sku: Mapped[str | None] = mapped_column(String(64), index=True)
     reference_name: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[int | None] = mapped_column(Integer)
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     changes: Mapped[dict[str, Any]] = mapped_column(Json)
     reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class HistoryHead(Base):
+    """The chain's last link, one row: appending locks it, so the chain stays linear across writers."""
+
+    __tablename__ = "history_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class FilingNumber(Base):
+    """Every filing number ever issued, and the SKU that holds it: a number is never given to another SKU."""
+
+    __tablename__ = "filing_number"
+
+    filing_no: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    superseded_by: Mapped[str | None] = mapped_column(String(10))
 
 
 class ApiKey(Base):
@@ -119,4 +147,4 @@ class ReferenceSet(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
-__all__ = ["ApiKey", "HistoryEvent", "Product", "ReferenceSet"]
+__all__ = ["ApiKey", "FilingNumber", "HistoryEvent", "HistoryHead", "Product", "ReferenceSet"]

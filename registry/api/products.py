@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from litestar import Response, get, patch, post
@@ -11,6 +12,7 @@ from litestar.types import ControllerRouterHandler
 from registry.api.auth import READERS, Actor, Ctx, Role, allow
 from registry.api.errors import problems
 from registry.api.etag import etag, expected_version
+from registry.domain.errors import BadRequest
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
 from registry.services import products
 from registry.services.products import ProductPage, ProductQuery, ValidationReport
@@ -32,8 +34,13 @@ async def create_product(data: JSONBody[ProductIn], ctx: Ctx, actor: Actor) -> R
 
 
 @get("/v1/products/{sku:str}", opt=allow(*READERS), responses=problems(400, 401, 403, 404))
-async def read_product(sku: SkuPath, ctx: Ctx) -> Response[ProductOut]:
-    return _with_etag(await products.get(ctx, sku))
+async def read_product(
+    sku: SkuPath, ctx: Ctx, as_of: Annotated[dt.datetime | None, QueryParameter()] = None
+) -> Response[ProductOut]:
+    """The record now, or with `as_of` (RFC 3339) as it was at that moment."""
+    if as_of is not None and as_of.tzinfo is None:
+        raise BadRequest("as_of needs a time zone, e.g. 2026-01-31T12:00:00Z")
+    return _with_etag(await products.get(ctx, sku, as_of))
 
 
 @patch(

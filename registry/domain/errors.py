@@ -22,12 +22,20 @@ class BadRequest(RegistryError):
     status, title, slug = 400, "Bad request", "bad-request"
 
 
+class Forbidden(RegistryError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
 class NotFound(RegistryError):
     status, title, slug = 404, "Not found", "not-found"
 
 
 class Conflict(RegistryError):
     status, title, slug = 409, "Conflict", "conflict"
+
+
+class InvalidTransition(Conflict):
+    slug = "invalid-transition"
 
 
 class PreconditionFailed(RegistryError):

@@ -1,16 +1,40 @@
-"""Appending history events; called inside the transaction of the change it records."""
+"""History: one chained event per change, appended inside the transaction of the change it records."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.models import HistoryEvent
+from registry.domain import history as chain
+from registry.domain.errors import NotFound
+from registry.models import HistoryEvent, HistoryHead
+from registry.services.context import Context
 
 
-def append(
+class EventOut(msgspec.Struct):
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    version: int | None
+    from_status: str | None
+    to_status: str | None
+    changes: dict[str, Any]
+    reason: str | None
+    hash: str
+
+
+class VerifyOut(msgspec.Struct):
+    ok: bool
+    events: int
+    first_bad_seq: int | None
+
+
+async def append(
     tx: AsyncSession,
     *,
     at: dt.datetime,
@@ -19,20 +43,84 @@ def append(
     changes: dict[str, Any],
     sku: str | None = None,
     reference_name: str | None = None,
+    version: int | None = None,
     from_status: str | None = None,
     to_status: str | None = None,
     reason: str | None = None,
 ) -> HistoryEvent:
-    event = HistoryEvent(
-        at=at,
-        actor=actor,
-        action=action,
-        sku=sku,
-        reference_name=reference_name,
-        from_status=from_status,
-        to_status=to_status,
-        changes=changes,
-        reason=reason,
-    )
+    """Append the next link of the chain. Locks the head row, so do it last in the transaction."""
+    head = (await tx.execute(select(HistoryHead).where(HistoryHead.id == 1).with_for_update())).scalar_one()
+    fields: dict[str, Any] = {
+        "seq": head.last_seq + 1,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "sku": sku,
+        "reference_name": reference_name,
+        "version": version,
+        "from_status": from_status,
+        "to_status": to_status,
+        "changes": changes,
+        "reason": reason,
+    }
+    event = HistoryEvent(**fields, prev_hash=head.last_hash, hash=chain.digest(head.last_hash, fields))
+    head.last_seq, head.last_hash = event.seq, event.hash
     tx.add(event)
     return event
+
+
+def _out(event: HistoryEvent) -> EventOut:
+    return EventOut(
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        action=event.action,
+        version=event.version,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        changes=event.changes,
+        reason=event.reason,
+        hash=event.hash,
+    )
+
+
+async def of_product(ctx: Context, sku: str) -> list[EventOut]:
+    async with ctx.db.reads() as tx:
+        events = (
+            await tx.scalars(select(HistoryEvent).where(HistoryEvent.sku == sku).order_by(HistoryEvent.seq))
+        ).all()
+    if not events:
+        raise NotFound(f"no product with SKU {sku}")
+    return [_out(event) for event in events]
+
+
+def _as_mapping(event: HistoryEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in (*chain.CHAINED_FIELDS, "prev_hash", "hash")}
+
+
+async def verify(ctx: Context) -> VerifyOut:
+    """Walk the whole chain and check it ends where the head says: an edited, removed or added event shows."""
+    check = chain.ChainCheck()
+    async with ctx.db.reads() as tx, tx.begin():
+        if ctx.db.engine.dialect.name == "postgresql":  # one snapshot for the head and the walk
+            await tx.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        head = (await tx.execute(select(HistoryHead).where(HistoryHead.id == 1))).scalar_one()
+        result = await tx.stream_scalars(
+            select(HistoryEvent).order_by(HistoryEvent.seq).execution_options(yield_per=1000)
+        )
+        async for event in result:
+            check.step(_as_mapping(event))
+            tx.expunge(event)
+    bad = check.end(head.last_seq, head.last_hash)
+    return VerifyOut(ok=bad is None, events=check.count, first_bad_seq=bad)
+
+
+async def replay_product(ctx: Context, sku: str, as_of: dt.datetime) -> dict[str, Any] | None:
+    """The record's wire fields as they were at `as_of`, rebuilt from its events; None before it existed."""
+    async with ctx.db.reads() as tx:
+        events = (
+            await tx.scalars(
+                select(HistoryEvent).where(HistoryEvent.sku == sku, HistoryEvent.at <= as_of).order_by(HistoryEvent.seq)
+            )
+        ).all()
+    return chain.replay(_as_mapping(event) for event in events)

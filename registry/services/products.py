@@ -8,8 +8,9 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import rules
 from registry.domain.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
@@ -104,6 +105,31 @@ def to_out(row: Product) -> ProductOut:
     )
 
 
+FILING_FIELDS: tuple[str, ...] = Filing.__struct_fields__
+
+
+def filing_state(row: Product) -> dict[str, Any]:
+    """The filing half of a record in wire form, as history records it."""
+    state: dict[str, Any] = msgspec.to_builtins(
+        Filing(
+            status=Status(row.status),
+            filing_no=row.filing_no,
+            submitted_at=row.submitted_at,
+            filed_at=row.filed_at,
+            valid_until=row.valid_until,
+            tax_rate=row.tax_rate,
+            rejection_reasons=list(row.rejection_reasons),
+        )
+    )
+    return state
+
+
+def filing_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"old": before.get(name), "new": after[name]} for name in FILING_FIELDS if before.get(name) != after[name]
+    }
+
+
 def _fields_of(record: ProductIn) -> dict[str, Any]:
     """The record as column values; only call with a record that passed field validation."""
     values: dict[str, Any] = msgspec.to_builtins(record)
@@ -125,7 +151,6 @@ async def create(ctx: Context, data: ProductIn, actor: Principal) -> ProductOut:
     row = Product(
         sku=record.sku,
         **_fields_of(record),
-        version=1,
         created_at=now,
         updated_at=now,
         status=Status.UNFILED.value,
@@ -136,26 +161,57 @@ async def create(ctx: Context, data: ProductIn, actor: Principal) -> ProductOut:
             if await tx.scalar(select(Product.id).where(Product.sku == record.sku)) is not None:
                 raise Conflict(f"a product with SKU {record.sku} exists already")
             tx.add(row)
-            history.append(
+            await tx.flush()
+            await history.append(
                 tx,
                 at=now,
                 actor=actor.actor,
                 action="create",
                 sku=record.sku,
-                to_status=Status.UNFILED.value,
-                changes=field_changes(None, record),
+                version=row.version,
+                to_status=row.status,
+                changes={**field_changes(None, record), **filing_changes({}, filing_state(row))},
             )
     except IntegrityError as exc:
         raise Conflict(f"a product with SKU {record.sku} exists already") from exc
     return to_out(row)
 
 
-async def get(ctx: Context, sku: str) -> ProductOut:
+async def get(ctx: Context, sku: str, as_of: dt.datetime | None = None) -> ProductOut:
+    """The record now, or as it was at `as_of`, rebuilt from its history."""
+    if as_of is not None:
+        state = await history.replay_product(ctx, sku, as_of)
+        if state is None:
+            raise NotFound(f"no product with SKU {sku} at {as_of.isoformat()}")
+        return from_state(sku, state)
     async with ctx.db.reads() as tx:
         row = await tx.scalar(select(Product).where(Product.sku == sku))
     if row is None:
         raise NotFound(f"no product with SKU {sku}")
     return to_out(row)
+
+
+def from_state(sku: str, state: dict[str, Any]) -> ProductOut:
+    """A record rebuilt from history: fields an event never named are at their empty value."""
+    record = {name: state.get(name) for name in ProductOut.__struct_fields__ if name != "filing"}
+    for name in ("ingredients", "images", "documents"):
+        record[name] = record[name] or []
+    filing = {name: state.get(name) for name in FILING_FIELDS}
+    filing["rejection_reasons"] = filing["rejection_reasons"] or []
+    return msgspec.convert({**record, "sku": sku, "filing": filing}, ProductOut)
+
+
+async def load_for_update(tx: AsyncSession, sku: str) -> Product:
+    """The product row, locked until the transaction ends (SQLite writers hold the database lock already)."""
+    row = await tx.scalar(select(Product).where(Product.sku == sku).with_for_update())
+    if row is None:
+        raise NotFound(f"no product with SKU {sku}")
+    return row
+
+
+def check_version(row: Product, expected_version: int | None) -> None:
+    if expected_version is not None and row.version != expected_version:
+        raise PreconditionFailed(f"the record is at version {row.version}", current_version=row.version)
 
 
 async def change(
@@ -164,11 +220,8 @@ async def change(
     """Change fields of an unfiled record, if it is still at `expected_version` (None: whatever it is now)."""
     now = ctx.now()
     async with ctx.db.writes.begin() as tx:
-        row = await tx.scalar(select(Product).where(Product.sku == sku))
-        if row is None:
-            raise NotFound(f"no product with SKU {sku}")
-        if expected_version is not None and row.version != expected_version:
-            raise PreconditionFailed(f"the record is at version {row.version}", current_version=row.version)
+        row = await load_for_update(tx, sku)
+        check_version(row, expected_version)
         if row.status != Status.UNFILED.value:
             raise Conflict(
                 f"fields change only while unfiled; the record is {row.status} (amend it first)",
@@ -179,25 +232,21 @@ async def change(
         changes = field_changes(old, new)
         if not changes:
             return to_out(row)
-        result = await tx.execute(
-            update(Product)
-            .where(Product.id == row.id, Product.version == row.version)
-            .values(**_fields_of(new), version=row.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise PreconditionFailed("the record changed meanwhile")
-        history.append(
+        for name, value in _fields_of(new).items():
+            setattr(row, name, value)
+        row.updated_at = now
+        await tx.flush()
+        await history.append(
             tx,
             at=now,
             actor=actor.actor,
             action="update",
             sku=sku,
+            version=row.version,
             from_status=row.status,
             to_status=row.status,
             changes=changes,
         )
-        await tx.refresh(row)
     return to_out(row)
 
 

@@ -77,7 +77,7 @@ async def put_set(ctx: Context, name: str, data: Any, actor: Principal) -> SetOu
             tx.add(row)
         else:
             row.version, row.data, row.updated_at, row.updated_by = old_version + 1, data, now, actor.actor
-        history.append(
+        await history.append(
             tx,
             at=now,
             actor=actor.actor,

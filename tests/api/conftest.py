@@ -18,6 +18,7 @@ from registry import schema
 from registry.app import create_app
 from registry.config import Settings
 from registry.db import Base
+from registry.domain.history import GENESIS
 from registry.services import keys as key_service
 from tests.conftest import FakeClock
 
@@ -45,6 +46,9 @@ async def database_url(migrated_url: str, tmp_path: Path) -> str:
         tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
         async with engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await connection.execute(
+                text("INSERT INTO history_head (id, last_seq, last_hash) VALUES (1, 0, :genesis)"), {"genesis": GENESIS}
+            )
         await engine.dispose()
         return PG_URL
     path = tmp_path / "registry.db"

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8553ea5a58c4
+Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 05:14:33.109794
+Create Date: 2026-11-22 05:29:30.735504
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+GENESIS = "0" * 64
 
-revision: str = "8553ea5a58c4"
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -33,22 +34,45 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_id", name=op.f("uq_api_key_key_id")),
     )
     op.create_table(
+        "filing_number",
+        sa.Column("filing_no", sa.String(length=10), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("superseded_by", sa.String(length=10), nullable=True),
+        sa.PrimaryKeyConstraint("filing_no", name=op.f("pk_filing_number")),
+    )
+    with op.batch_alter_table("filing_number", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_filing_number_sku"), ["sku"], unique=False)
+
+    op.create_table(
         "history_event",
-        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("sku", sa.String(length=64), nullable=True),
         sa.Column("reference_name", sa.String(length=32), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=True),
         sa.Column("from_status", sa.String(length=16), nullable=True),
         sa.Column("to_status", sa.String(length=16), nullable=True),
         sa.Column("changes", JSON, nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_history_event")),
     )
     with op.batch_alter_table("history_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_history_event_sku"), ["sku"], unique=False)
 
+    head = op.create_table(
+        "history_head",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_history_head")),
+    )
+    op.bulk_insert(head, [{"id": 1, "last_seq": 0, "last_hash": GENESIS}])
     op.create_table(
         "product",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,8 +130,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_product_brand_key"))
 
     op.drop_table("product")
+    op.drop_table("history_head")
     with op.batch_alter_table("history_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_history_event_sku"))
 
     op.drop_table("history_event")
+    with op.batch_alter_table("filing_number", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_filing_number_sku"))
+
+    op.drop_table("filing_number")
     op.drop_table("api_key")

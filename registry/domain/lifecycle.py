@@ -1,0 +1,98 @@
+"""The filing state machine: statuses, actions, who may take them, where they lead, and what they need."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+
+import msgspec
+
+from registry.domain.records import Status
+from registry.domain.violations import Violation
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    AMEND = "amend"
+    EXPIRE = "expire"
+
+
+class Transition(msgspec.Struct, frozen=True):
+    sources: frozenset[Status]
+    target: Status
+    roles: frozenset[str]
+
+
+_CATALOG = frozenset({"catalog", "admin"})
+_REVIEWER = frozenset({"reviewer", "admin"})
+
+TRANSITIONS: dict[Action, Transition] = {
+    Action.SUBMIT: Transition(frozenset({Status.UNFILED, Status.EXPIRED}), Status.UNDER_REVIEW, _CATALOG),
+    Action.APPROVE: Transition(frozenset({Status.UNDER_REVIEW}), Status.FILED, _REVIEWER),
+    Action.REJECT: Transition(frozenset({Status.UNDER_REVIEW}), Status.UNFILED, _REVIEWER),
+    Action.AMEND: Transition(frozenset({Status.FILED, Status.EXPIRED}), Status.UNFILED, _CATALOG),
+    Action.EXPIRE: Transition(frozenset({Status.FILED}), Status.EXPIRED, _REVIEWER),
+}
+
+SYSTEM_EXPIRY = "system:expiry"
+FILING_NO = re.compile(r"^\d{10}$")
+
+
+class ActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The body of a filing action: `approve` takes filing_no and valid_until, `reject` reasons, `expire` a reason."""
+
+    filing_no: str | None = None
+    valid_until: dt.date | None = None
+    reasons: list[str] | None = None
+    reason: str | None = None
+
+
+def may(role: str, action: Action) -> bool:
+    return role in TRANSITIONS[action].roles
+
+
+def allowed_actions(status: Status) -> list[Action]:
+    return [action for action, rule in TRANSITIONS.items() if status in rule.sources]
+
+
+def next_status(status: Status, action: Action) -> Status | None:
+    """Where `action` leads from `status`, or None when it is not allowed from there."""
+    rule = TRANSITIONS[action]
+    return rule.target if status in rule.sources else None
+
+
+def check_body(action: Action, body: ActionIn, today: dt.date, *, manual: bool = True) -> list[Violation]:
+    """What the action's body lacks or gets wrong; fields another action would take are refused too."""
+    found: list[Violation] = []
+    wanted = {
+        Action.APPROVE: {"filing_no", "valid_until"},
+        Action.REJECT: {"reasons"},
+        Action.EXPIRE: {"reason"} if manual else set(),
+    }.get(action, set())
+    for name in ActionIn.__struct_fields__:
+        if getattr(body, name) is not None and name not in wanted:
+            found.append(Violation(f"/{name}", "unknown_field", f"{action} takes no {name}"))
+    if action is Action.APPROVE:
+        if body.filing_no is None:
+            found.append(Violation("/filing_no", "required", "the customs-issued filing number is required"))
+        elif not FILING_NO.match(body.filing_no):
+            found.append(Violation("/filing_no", "format.filing_no", "a filing number is exactly 10 digits"))
+        if body.valid_until is None:
+            found.append(Violation("/valid_until", "required", "the filing's valid_until date is required"))
+        elif body.valid_until <= today:
+            found.append(Violation("/valid_until", "filing.valid_until_past", "valid_until must be in the future"))
+    elif action is Action.REJECT:
+        reasons = [r for r in (body.reasons or []) if r.strip()]
+        if not reasons:
+            found.append(Violation("/reasons", "required", "at least one reason is required"))
+    elif action is Action.EXPIRE and manual and not (body.reason or "").strip():
+        found.append(Violation("/reason", "required", "a reason is required to expire a filing by hand"))
+    return found
+
+
+def declarable(status: Status | str, valid_until: dt.date | None, today: dt.date) -> bool:
+    """A filing number may be declared only while filed and not past its valid_until day."""
+    return status == Status.FILED and valid_until is not None and today <= valid_until

@@ -1,0 +1,121 @@
+"""Filing actions: every status change goes through the lifecycle module, with its event, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.domain import lifecycle, rules
+from registry.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from registry.domain.lifecycle import Action, ActionIn
+from registry.domain.records import ProductOut, Status, normalize, normalize_text
+from registry.domain.reference import wco_subheadings
+from registry.domain.tax import rate_for
+from registry.models import FilingNumber, Product
+from registry.services import history, reference
+from registry.services.context import Context, Principal
+from registry.services.products import (
+    check_version,
+    filing_changes,
+    filing_state,
+    load_for_update,
+    to_out,
+    to_record,
+)
+
+
+async def act(
+    ctx: Context,
+    sku: str,
+    action: Action,
+    body: ActionIn,
+    expected_version: int | None,
+    actor: Principal,
+) -> ProductOut:
+    if not lifecycle.may(actor.role, action):
+        raise Forbidden(f"the {actor.role} role may not {action}")
+    now, today = ctx.now(), ctx.today()
+    if problems := lifecycle.check_body(action, body, today):
+        raise ValidationFailed(problems)
+    try:
+        async with ctx.db.writes.begin() as tx:
+            row = await load_for_update(tx, sku)
+            check_version(row, expected_version)
+            status = Status(row.status)
+            target = lifecycle.next_status(status, action)
+            if target is None:
+                allowed = lifecycle.allowed_actions(status)
+                raise InvalidTransition(
+                    f"{action} is not allowed while {status}",
+                    status=status.value,
+                    allowed_actions=[a.value for a in allowed],
+                )
+            before = filing_state(row)
+            reason = await _apply(ctx, tx, row, action, body)
+            row.status = target.value
+            row.updated_at = now
+            await tx.flush()
+            await history.append(
+                tx,
+                at=now,
+                actor=actor.actor,
+                action=action.value,
+                sku=sku,
+                version=row.version,
+                from_status=status.value,
+                to_status=target.value,
+                changes=filing_changes(before, filing_state(row)),
+                reason=reason,
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"filing number {body.filing_no} was issued meanwhile; it cannot be used again") from exc
+    return to_out(row)
+
+
+async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, body: ActionIn) -> str | None:
+    """What the action does beyond the status change; returns the reason history records."""
+    now, today = ctx.now(), ctx.today()
+    if action is Action.SUBMIT:
+        ref = await reference.current(ctx, tx)
+        violations = rules.validate(normalize(to_record(row)), ref, wco_subheadings(), today)
+        if rules.blocks(violations):
+            raise ValidationFailed(violations, "the record does not pass validation; nothing was submitted")
+        row.submitted_at = now
+        row.rejection_reasons = []
+        return None
+    if action is Action.APPROVE:
+        assert body.filing_no is not None  # lifecycle.check_body saw to both
+        assert body.valid_until is not None
+        ref = await reference.current(ctx, tx)
+        await _issue_number(tx, row.sku, body.filing_no, body.valid_until, now)
+        row.filing_no = body.filing_no
+        row.valid_until = body.valid_until
+        row.filed_at = now
+        row.tax_rate = rate_for(row.hs_code, ref)
+        return None
+    if action is Action.REJECT:
+        row.rejection_reasons = [normalize_text(r) for r in body.reasons or [] if r.strip()]
+        return "; ".join(row.rejection_reasons)
+    if action is Action.EXPIRE:
+        return normalize_text(body.reason) if body.reason else None
+    return None  # amend: the status change is the whole of it
+
+
+async def _issue_number(tx: AsyncSession, sku: str, filing_no: str, valid_until: dt.date, now: dt.datetime) -> None:
+    """Record the number for this SKU; one held by another SKU, now or before, is refused."""
+    held = await tx.get(FilingNumber, filing_no, with_for_update=True)
+    if held is not None and held.sku != sku:
+        raise Conflict(f"filing number {filing_no} belongs to {held.sku}; a number is never reissued")
+    await tx.execute(
+        update(FilingNumber)
+        .where(FilingNumber.sku == sku, FilingNumber.filing_no != filing_no, FilingNumber.superseded_by.is_(None))
+        .values(superseded_by=filing_no)
+    )
+    if held is None:
+        tx.add(FilingNumber(filing_no=filing_no, sku=sku, issued_at=now, valid_until=valid_until))
+    else:
+        held.valid_until = valid_until
+        held.superseded_by = None
