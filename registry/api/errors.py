@@ -53,6 +53,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     invalid_params: list[InvalidParam] | None = None
     allowed_actions: list[str] | None = None
     current_version: int | None = None
+    current_status: str | None = None
 
 
 def problem(

@@ -50,7 +50,7 @@ async def act(
                 allowed = lifecycle.allowed_actions(status)
                 raise InvalidTransition(
                     f"{action} is not allowed while {status}",
-                    status=status.value,
+                    current_status=status.value,
                     allowed_actions=[a.value for a in allowed],
                 )
             before = filing_state(row)

@@ -118,9 +118,9 @@ async def verify(ctx: Context) -> VerifyOut:
 async def replay_product(ctx: Context, sku: str, as_of: dt.datetime) -> dict[str, Any] | None:
     """The record's wire fields as they were at `as_of`, rebuilt from its events; None before it existed."""
     async with ctx.db.reads() as tx:
-        events = (
-            await tx.scalars(
-                select(HistoryEvent).where(HistoryEvent.sku == sku, HistoryEvent.at <= as_of).order_by(HistoryEvent.seq)
-            )
-        ).all()
-    return chain.replay(_as_mapping(event) for event in events)
+        rows = await tx.execute(
+            select(HistoryEvent.at, HistoryEvent.version, HistoryEvent.changes)
+            .where(HistoryEvent.sku == sku, HistoryEvent.at <= as_of)
+            .order_by(HistoryEvent.seq)
+        )
+        return chain.replay({"at": at, "version": version, "changes": changes} for at, version, changes in rows)

@@ -225,7 +225,7 @@ async def change(
         if row.status != Status.UNFILED.value:
             raise Conflict(
                 f"fields change only while unfiled; the record is {row.status} (amend it first)",
-                status=row.status,
+                current_status=row.status,
             )
         old = to_record(row)
         new = _checked(apply_patch(old, patch))

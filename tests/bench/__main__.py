@@ -1,0 +1,20 @@
+"""`make bench`: run every benchmark in this folder and print its figures. Not run by CI."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from tests.bench import bench_history
+
+BENCHES = {"history": bench_history.main}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHES):
+        print(f"== {name}")
+        asyncio.run(BENCHES[name]())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
