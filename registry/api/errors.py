@@ -140,7 +140,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    """The error responses a route declares in the OpenAPI document."""
+    """The error responses a route declares in the OpenAPI document; every route may meet 500 and 503."""
+    statuses = (*statuses, 500, 503)
     return {
         status: ResponseSpec(
             data_container=Problem,
