@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -15,7 +16,8 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
-from registry.api import filings, ops, products, reference
+from registry import jobs
+from registry.api import alerts, filings, ops, products, reference
 from registry.api.auth import PUBLIC, authorize, current_principal
 from registry.api.errors import EXCEPTION_HANDLERS
 from registry.api.media import check_media_type
@@ -48,16 +50,22 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await db.dispose()
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            scheduler = jobs.build(ctx, settings, http) if settings.scheduler else None
+            if scheduler is not None:
+                scheduler.start()
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=False)
+                await db.dispose()
 
     def provide_ctx(request: Request[Any, Any, Any]) -> Context:
         return ctx
 
     return Litestar(
-        route_handlers=[*ops.ROUTES, *products.ROUTES, *filings.ROUTES, *reference.ROUTES],
+        route_handlers=[*ops.ROUTES, *products.ROUTES, *filings.ROUTES, *alerts.ROUTES, *reference.ROUTES],
         guards=[authorize],
         before_request=check_media_type,
         dependencies={

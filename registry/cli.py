@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -16,7 +17,7 @@ from registry.services.context import Context
 
 
 def _context(settings: Settings) -> Context:
-    return Context(db=Database(settings))
+    return Context(db=Database(settings), zone=ZoneInfo(settings.timezone))
 
 
 async def _create_key(settings: Settings, role: str, name: str, only_if_none: bool = False) -> str | None:
@@ -64,6 +65,48 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_alerts_run(args: argparse.Namespace, settings: Settings) -> int:
+    """One expiry scan now, then one delivery pass when a webhook is configured."""
+    import httpx
+
+    from registry.services import alerts
+
+    async def run() -> dict[str, object]:
+        ctx = _context(settings)
+        try:
+            scan = await alerts.scan(ctx, settings.alert_thresholds, outbox=settings.webhook_url is not None)
+            result: dict[str, object] = {"scan": scan}
+            if settings.webhook_url:
+                async with httpx.AsyncClient(timeout=10.0) as client:
+                    result["delivery"] = await alerts.deliver(
+                        ctx, client, settings.webhook_url, settings.webhook_secret
+                    )
+            return result
+        finally:
+            await ctx.db.dispose()
+
+    print(msgspec.json.encode(asyncio.run(run())).decode())
+    return 0
+
+
+def cmd_report_expiring(args: argparse.Namespace, settings: Settings) -> int:
+    from registry.services import reports
+
+    async def run() -> reports.ExpiringReport:
+        ctx = _context(settings)
+        try:
+            return await reports.expiring(ctx, args.within_days)
+        finally:
+            await ctx.db.dispose()
+
+    report = asyncio.run(run())
+    if args.format == "csv":
+        sys.stdout.write(reports.to_csv(report))
+    else:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(report), indent=2).decode() + "\n")
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
     from litestar.serialization import encode_json
 
@@ -92,6 +135,19 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=keys.ROLES)
     create.add_argument("--name", required=True)
     create.set_defaults(run=cmd_keys_create)
+
+    alerts_cmd = commands.add_parser("alerts", help="expiry alerts").add_subparsers(
+        dest="alerts_command", required=True
+    )
+    alerts_cmd.add_parser("run", help="one expiry scan now (and one webhook delivery pass)").set_defaults(
+        run=cmd_alerts_run
+    )
+
+    report = commands.add_parser("report", help="reports").add_subparsers(dest="report_command", required=True)
+    expiring = report.add_parser("expiring", help="records whose filing or documents lapse soon")
+    expiring.add_argument("--within-days", type=int, default=30)
+    expiring.add_argument("--format", choices=("csv", "json"), default="json")
+    expiring.set_defaults(run=cmd_report_expiring)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(run=cmd_openapi)

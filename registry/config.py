@@ -14,6 +14,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE_URL
     alert_thresholds: tuple[int, ...] = (30, 7, 1)
     webhook_url: str | None = None
+    webhook_secret: str | None = None
+    scheduler: bool = True
+    alert_schedule: str = "15m"
+    delivery_interval_seconds: float = 10.0
+    report_dir: str | None = None
     max_body_bytes: int = 50 * 1024 * 1024
     key_cache_seconds: float = 60.0
     pool_size: int = 10
@@ -35,8 +40,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raw["alert_thresholds"] = tuple(sorted({int(t) for t in thresholds.split(",")}, reverse=True))
         if zone := get("TIMEZONE"):
             raw["timezone"] = zone
-        if webhook := get("WEBHOOK_URL"):
-            raw["webhook_url"] = webhook
+        for name, field in (
+            ("WEBHOOK_URL", "webhook_url"),
+            ("WEBHOOK_SECRET", "webhook_secret"),
+            ("ALERT_SCHEDULE", "alert_schedule"),
+            ("REPORT_DIR", "report_dir"),
+        ):
+            if value := get(name):
+                raw[field] = value
+        if scheduler := get("SCHEDULER"):
+            raw["scheduler"] = scheduler.lower() not in ("off", "0", "false", "no")
         for name, field in (
             ("MAX_BODY_BYTES", "max_body_bytes"),
             ("POOL_SIZE", "pool_size"),

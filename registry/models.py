@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
@@ -68,6 +68,8 @@ class Product(Base):
     usage: Mapped[str | None] = mapped_column(Text)
     images: Mapped[list[str]] = mapped_column(Json)
     documents: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    # The earliest valid_until among the documents, kept with them, so the expiry scan can use an index.
+    next_document_expiry: Mapped[dt.date | None] = mapped_column(Date, index=True)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -125,6 +127,40 @@ class FilingNumber(Base):
     superseded_by: Mapped[str | None] = mapped_column(String(10))
 
 
+class Alert(Base):
+    """One alert per record, kind, subject, expiry date and threshold: the unique key makes raising idempotent."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("kind", "sku", "subject", "expires_on", "threshold_days"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    sku: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    expires_on: Mapped[dt.date] = mapped_column(Date)
+    threshold_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Outbox(Base):
+    """Alerts waiting for the webhook, written with the alert; a row leaves only when delivered."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class ApiKey(Base):
     __tablename__ = "api_key"
 
@@ -147,4 +183,4 @@ class ReferenceSet(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
-__all__ = ["ApiKey", "FilingNumber", "HistoryEvent", "HistoryHead", "Product", "ReferenceSet"]
+__all__ = ["Alert", "ApiKey", "FilingNumber", "HistoryEvent", "HistoryHead", "Outbox", "Product", "ReferenceSet"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 05:29:30.735504
+Create Date: 2026-11-22 05:44:46.848267
 """
 
 from collections.abc import Sequence
@@ -21,6 +21,33 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "alert",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("expires_on", sa.Date(), nullable=False),
+        sa.Column("threshold_days", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by", sa.String(length=200), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert")),
+        sa.UniqueConstraint(
+            "kind",
+            "sku",
+            "subject",
+            "expires_on",
+            "threshold_days",
+            name=op.f("uq_alert_kind_sku_subject_expires_on_threshold_days"),
+        ),
+    )
+    with op.batch_alter_table("alert", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_alert_sku"), ["sku"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alert_status"), ["status"], unique=False)
+
     op.create_table(
         "api_key",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -91,6 +118,7 @@ def upgrade() -> None:
         sa.Column("usage", sa.Text(), nullable=True),
         sa.Column("images", JSON, nullable=False),
         sa.Column("documents", JSON, nullable=False),
+        sa.Column("next_document_expiry", sa.Date(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -107,6 +135,7 @@ def upgrade() -> None:
     with op.batch_alter_table("product", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_product_brand_key"), ["brand_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_product_category"), ["category"], unique=False)
+        batch_op.create_index(batch_op.f("ix_product_next_document_expiry"), ["next_document_expiry"], unique=False)
         batch_op.create_index(batch_op.f("ix_product_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_product_valid_until"), ["valid_until"], unique=False)
 
@@ -119,13 +148,36 @@ def upgrade() -> None:
         sa.Column("updated_by", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_reference_set")),
     )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["alert_id"], ["alert.id"], name=op.f("fk_outbox_alert_id_alert")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("alert_id", name=op.f("uq_outbox_alert_id")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_delivered_at"), ["delivered_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_next_attempt_at"), ["next_attempt_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_next_attempt_at"))
+        batch_op.drop_index(batch_op.f("ix_outbox_delivered_at"))
+
+    op.drop_table("outbox")
     op.drop_table("reference_set")
     with op.batch_alter_table("product", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_product_valid_until"))
         batch_op.drop_index(batch_op.f("ix_product_status"))
+        batch_op.drop_index(batch_op.f("ix_product_next_document_expiry"))
         batch_op.drop_index(batch_op.f("ix_product_category"))
         batch_op.drop_index(batch_op.f("ix_product_brand_key"))
 
@@ -140,3 +192,8 @@ def downgrade() -> None:
 
     op.drop_table("filing_number")
     op.drop_table("api_key")
+    with op.batch_alter_table("alert", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alert_status"))
+        batch_op.drop_index(batch_op.f("ix_alert_sku"))
+
+    op.drop_table("alert")

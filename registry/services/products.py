@@ -135,6 +135,7 @@ def _fields_of(record: ProductIn) -> dict[str, Any]:
     values: dict[str, Any] = msgspec.to_builtins(record)
     values.pop("sku")
     values["brand_key"] = brand_key(values["brand"])
+    values["next_document_expiry"] = min((d.valid_until for d in record.documents if d.valid_until), default=None)
     return values
 
 

@@ -63,7 +63,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Litestar:
-    return create_app(Settings(database_url=database_url), clock=clock)
+    return create_app(Settings(database_url=database_url, scheduler=False), clock=clock)
 
 
 @pytest.fixture

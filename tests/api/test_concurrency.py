@@ -19,7 +19,7 @@ Client = AsyncTestClient[Litestar]
 async def test_two_instances_write_at_once_without_errors_or_lost_updates(
     client: Client, auth: Auth, database_url: str, clock: FakeClock
 ) -> None:
-    other_app = create_app(Settings(database_url=database_url), clock=clock)
+    other_app = create_app(Settings(database_url=database_url, scheduler=False), clock=clock)
     async with AsyncTestClient(other_app) as other:
         instances = [client, other]
         creates = await asyncio.gather(

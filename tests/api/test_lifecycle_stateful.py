@@ -45,7 +45,7 @@ def _body(action: Action, good: bool, number: str) -> Any:
 
 
 async def _seed(url: str) -> dict[str, str]:
-    db = Database(Settings(database_url=url))
+    db = Database(Settings(database_url=url, scheduler=False))
     try:
         ctx = Context(db=db)
         return {role: await key_service.create(ctx, role, f"machine {role}") for role in ROLES}
@@ -79,7 +79,7 @@ def test_random_sequences_follow_the_lifecycle_table(seeded: tuple[str, dict[str
     runs = itertools.count()
     numbers = (f"{n:010d}" for n in itertools.count(2025110201))
     clock = FakeClock(dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC))
-    client = TestClient(create_app(Settings(database_url=url), clock=clock))
+    client = TestClient(create_app(Settings(database_url=url, scheduler=False), clock=clock))
 
     class Lifecycle(RuleBasedStateMachine):
         def __init__(self) -> None:

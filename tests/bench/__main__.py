@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.bench import bench_history
+from tests.bench import bench_alerts, bench_history
 
-BENCHES = {"history": bench_history.main}
+BENCHES = {"history": bench_history.main, "alerts": bench_alerts.main}
 
 
 def main(names: list[str]) -> None:

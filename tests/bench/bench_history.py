@@ -27,7 +27,7 @@ async def main() -> None:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         await asyncio.to_thread(schema.upgrade, url)
         clock = FakeClock(dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC))
-        app = create_app(Settings(database_url=url), clock=clock)
+        app = create_app(Settings(database_url=url, scheduler=False), clock=clock)
         ctx = app.state.ctx
         headers = {"Authorization": f"Bearer {await keys.create(ctx, 'admin', 'bench')}"}
         async with AsyncTestClient(app) as client:

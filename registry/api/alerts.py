@@ -1,0 +1,65 @@
+"""Alerts and the expiring report over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.types import ControllerRouterHandler
+
+from registry.api.auth import READERS, Actor, Ctx, Role, allow
+from registry.api.errors import problems
+from registry.domain.alerts import AlertKind, AlertStatus
+from registry.services import alerts, reports
+from registry.services.alerts import AlertOut, AlertPage
+from registry.services.reports import ExpiringReport
+
+
+@get("/v1/alerts", opt=allow(*READERS), responses=problems(400, 401, 403))
+async def list_alerts(
+    ctx: Ctx,
+    status: FromQuery[AlertStatus | None] = None,
+    kind: FromQuery[AlertKind | None] = None,
+    sku: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+) -> AlertPage:
+    """Alerts, oldest first; follow `next_cursor` for the next page."""
+    return await alerts.search(ctx, status, kind, sku, limit, cursor)
+
+
+@post(
+    "/v1/alerts/{alert_id:int}/ack",
+    opt=allow(Role.REVIEWER),
+    status_code=200,
+    responses=problems(400, 401, 403, 404),
+)
+async def acknowledge_alert(alert_id: Annotated[int, PathParameter(ge=1)], ctx: Ctx, actor: Actor) -> AlertOut:
+    """Acknowledge an alert; who and when are recorded, and a second acknowledgement changes nothing."""
+    return await alerts.acknowledge(ctx, alert_id, actor)
+
+
+@get(
+    "/v1/reports/expiring",
+    opt=allow(*READERS),
+    responses=problems(400, 401, 403),
+    media_type="application/json",
+)
+async def expiring_report(
+    request: Request[Any, Any, Any],
+    ctx: Ctx,
+    within_days: Annotated[int, QueryParameter(ge=0, le=3660)] = 30,
+) -> Response[ExpiringReport] | Response[str]:
+    """Records whose filing or documents lapse within `within_days`; CSV with `Accept: text/csv`."""
+    report = await reports.expiring(ctx, within_days)
+    if request.accept.best_match(["application/json", "text/csv"], default="application/json") == "text/csv":
+        return Response(
+            reports.to_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="expiring-{report.as_of.isoformat()}.csv"'},
+        )
+    return Response(report)
+
+
+ROUTES: list[ControllerRouterHandler] = [list_alerts, acknowledge_alert, expiring_report]

@@ -1,0 +1,86 @@
+"""Which alerts a record is due, and how long to wait before retrying a delivery: pure functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+
+import msgspec
+
+from registry.domain.records import Document
+
+
+class AlertKind(StrEnum):
+    FILING_EXPIRING = "filing_expiring"
+    FILING_EXPIRED = "filing_expired"
+    DOCUMENT_EXPIRING = "document_expiring"
+    DOCUMENT_EXPIRED = "document_expired"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class Due(msgspec.Struct, frozen=True):
+    """An alert a record is due; (kind, sku, subject, expires_on, threshold_days) identifies it."""
+
+    kind: AlertKind
+    sku: str
+    subject: str
+    expires_on: dt.date
+    threshold_days: int
+    message: str
+
+
+def _due(
+    sku: str,
+    subject: str,
+    what: str,
+    expires_on: dt.date,
+    today: dt.date,
+    thresholds: Sequence[int],
+    kinds: tuple[AlertKind, AlertKind],
+) -> list[Due]:
+    expiring, expired = kinds
+    days_left = (expires_on - today).days
+    if days_left < 0:
+        return [Due(expired, sku, subject, expires_on, 0, f"{what} of {sku} expired on {expires_on.isoformat()}")]
+    return [
+        Due(
+            expiring,
+            sku,
+            subject,
+            expires_on,
+            threshold,
+            f"{what} of {sku} expires on {expires_on.isoformat()}, within {threshold} days ({days_left} left)",
+        )
+        for threshold in sorted(set(thresholds), reverse=True)
+        if days_left <= threshold
+    ]
+
+
+def filing_alerts(
+    sku: str, filing_no: str | None, valid_until: dt.date, today: dt.date, thresholds: Sequence[int]
+) -> list[Due]:
+    """One alert per threshold the filing is within, or one that it has expired."""
+    kinds = (AlertKind.FILING_EXPIRING, AlertKind.FILING_EXPIRED)
+    return _due(sku, f"filing {filing_no}", f"filing {filing_no}", valid_until, today, thresholds, kinds)
+
+
+def document_alerts(sku: str, documents: Iterable[Document], today: dt.date, thresholds: Sequence[int]) -> list[Due]:
+    """The same for each document of the record."""
+    kinds = (AlertKind.DOCUMENT_EXPIRING, AlertKind.DOCUMENT_EXPIRED)
+    due: list[Due] = []
+    for doc in documents:
+        if doc.valid_until is not None:
+            subject = f"{doc.kind} {doc.number}"
+            due += _due(sku, subject, subject, doc.valid_until, today, thresholds, kinds)
+    return due
+
+
+def backoff_seconds(attempts: int, jitter: float, base: float = 5.0, cap: float = 3600.0) -> float:
+    """Exponential back-off with jitter: base·2^(attempts−1), at most `cap`, scaled into [½, 1] by `jitter` ∈ [0, 1]."""
+    ceiling = min(cap, base * 2.0 ** max(attempts - 1, 0))
+    return float(ceiling * (0.5 + jitter / 2))

@@ -1,0 +1,294 @@
+"""The expiry scan, alerts, and their delivery to a webhook through the outbox."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import msgspec
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.domain import lifecycle
+from registry.domain.alerts import AlertKind, AlertStatus, Due, backoff_seconds, document_alerts, filing_alerts
+from registry.domain.errors import BadRequest, NotFound
+from registry.domain.lifecycle import Action
+from registry.domain.records import Document, Status
+from registry.models import Alert, Outbox, Product
+from registry.services import history
+from registry.services.context import Context, Principal
+from registry.services.products import filing_changes, filing_state
+
+log = logging.getLogger("registry.alerts")
+EXPIRY_BATCH = 200
+LEASE = dt.timedelta(seconds=60)
+
+
+class ScanReport(msgspec.Struct):
+    expired: int
+    raised: int
+
+
+class DeliveryReport(msgspec.Struct):
+    delivered: int
+    failed: int
+
+
+class AlertOut(msgspec.Struct):
+    id: int
+    kind: str
+    sku: str
+    subject: str
+    expires_on: dt.date
+    threshold_days: int
+    status: str
+    message: str
+    raised_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: str | None
+
+
+class AlertPage(msgspec.Struct):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+def _out(alert: Alert) -> AlertOut:
+    return AlertOut(
+        id=alert.id,
+        kind=alert.kind,
+        sku=alert.sku,
+        subject=alert.subject,
+        expires_on=alert.expires_on,
+        threshold_days=alert.threshold_days,
+        status=alert.status,
+        message=alert.message,
+        raised_at=alert.raised_at,
+        acknowledged_at=alert.acknowledged_at,
+        acknowledged_by=alert.acknowledged_by,
+    )
+
+
+def _insert_ignoring_duplicates(tx: AsyncSession) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING on the alert's identity: whoever inserts first raises the alert."""
+    dialect = postgresql if tx.get_bind().dialect.name == "postgresql" else sqlite
+    identity = ["kind", "sku", "subject", "expires_on", "threshold_days"]
+    stmt: Insert = dialect.insert(Alert).on_conflict_do_nothing(index_elements=identity)
+    return stmt
+
+
+async def raise_alerts(tx: AsyncSession, due: Sequence[Due], now: dt.datetime, outbox: bool) -> int:
+    """Store the alerts not stored yet; each new one also goes into the outbox when a webhook is configured."""
+    raised = 0
+    for start in range(0, len(due), 500):
+        rows = [
+            {**msgspec.structs.asdict(d), "kind": d.kind.value, "status": AlertStatus.OPEN.value, "raised_at": now}
+            for d in due[start : start + 500]
+        ]
+        result = await tx.execute(_insert_ignoring_duplicates(tx).values(rows).returning(Alert))
+        new = list(result.scalars())
+        raised += len(new)
+        if outbox:
+            for alert in new:
+                tx.add(
+                    Outbox(
+                        alert_id=alert.id,
+                        payload=msgspec.to_builtins(_out(alert)),
+                        attempts=0,
+                        next_attempt_at=now,
+                    )
+                )
+    return raised
+
+
+async def _expire_batch(ctx: Context, thresholds: Sequence[int], outbox: bool) -> tuple[int, int]:
+    """Expire up to a batch of filed records past their valid_until, each with its event and alert."""
+    now, today = ctx.now(), ctx.today()
+    async with ctx.db.writes.begin() as tx:
+        rows = (
+            await tx.scalars(
+                select(Product)
+                .where(Product.status == Status.FILED.value, Product.valid_until < today)
+                .order_by(Product.id)
+                .limit(EXPIRY_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        due: list[Due] = []
+        for row in rows:
+            target = lifecycle.next_status(Status(row.status), Action.EXPIRE)
+            assert target is not None  # the query took filed records only
+            before = filing_state(row)
+            row.status = target.value
+            row.updated_at = now
+            await tx.flush()
+            await history.append(
+                tx,
+                at=now,
+                actor=lifecycle.SYSTEM_EXPIRY,
+                action=Action.EXPIRE.value,
+                sku=row.sku,
+                version=row.version,
+                from_status=Status.FILED.value,
+                to_status=target.value,
+                changes=filing_changes(before, filing_state(row)),
+                reason=f"valid_until {row.valid_until} passed",
+            )
+            assert row.valid_until is not None
+            due += filing_alerts(row.sku, row.filing_no, row.valid_until, today, thresholds)
+        raised = await raise_alerts(tx, due, now, outbox)
+    return len(rows), raised
+
+
+async def scan(ctx: Context, thresholds: Sequence[int], outbox: bool) -> ScanReport:
+    """One pass: expire what has lapsed, then raise every alert that is due and not raised yet.
+
+    Safe to run on several instances at once: a record is expired only while it is still filed (row locks
+    on PostgreSQL, the write lock on SQLite), and an alert exists once by its unique key.
+    """
+    expired = raised = 0
+    while True:
+        count, new = await _expire_batch(ctx, thresholds, outbox)
+        expired, raised = expired + count, raised + new
+        if count < EXPIRY_BATCH:
+            break
+    now, today = ctx.now(), ctx.today()
+    horizon = today + dt.timedelta(days=max(thresholds, default=0))
+    async with ctx.db.writes.begin() as tx:
+        due: list[Due] = []
+        filings = await tx.execute(
+            select(Product.sku, Product.filing_no, Product.valid_until).where(
+                Product.status == Status.FILED.value, Product.valid_until <= horizon
+            )
+        )
+        for sku, filing_no, valid_until in filings:
+            if valid_until is not None:
+                due += filing_alerts(sku, filing_no, valid_until, today, thresholds)
+        documents = await tx.execute(
+            select(Product.sku, Product.documents).where(
+                Product.status.in_([Status.FILED.value, Status.UNDER_REVIEW.value]),
+                Product.next_document_expiry <= horizon,
+            )
+        )
+        for sku, docs in documents:
+            due += document_alerts(sku, msgspec.convert(docs, list[Document]), today, thresholds)
+        raised += await raise_alerts(tx, due, now, outbox)
+    log.info("expiry scan: %d expired, %d alerts raised", expired, raised)
+    return ScanReport(expired=expired, raised=raised)
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def deliver(
+    ctx: Context, client: httpx.AsyncClient, url: str, secret: str | None, batch: int = 100
+) -> DeliveryReport:
+    """Post due outbox entries to the webhook. Each is claimed for a lease first, so two instances never post
+    the same entry at once; one that fails waits with back-off; one whose poster died is taken up after its lease.
+    """
+    now = ctx.now()
+    async with ctx.db.writes.begin() as tx:
+        entries = (
+            await tx.scalars(
+                select(Outbox)
+                .where(
+                    Outbox.delivered_at.is_(None),
+                    Outbox.next_attempt_at <= now,
+                    (Outbox.claimed_until.is_(None)) | (Outbox.claimed_until < now),
+                )
+                .order_by(Outbox.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for entry in entries:
+            entry.claimed_until = now + LEASE
+        claimed = [(entry.id, entry.alert_id, entry.attempts, entry.payload) for entry in entries]
+    delivered = failed = 0
+    for entry_id, alert_id, attempts, payload in claimed:
+        body = msgspec.json.encode(payload)
+        headers = {"Content-Type": "application/json", "X-Registry-Alert-Id": str(alert_id)}
+        if secret:
+            headers["X-Registry-Signature"] = signature(secret, body)
+        error: str | None = None
+        try:
+            response = await client.post(url, content=body, headers=headers)
+            if response.status_code >= 300:
+                error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        done = ctx.now()
+        async with ctx.db.writes.begin() as tx:
+            values: dict[str, Any]
+            if error is None:
+                values = {"delivered_at": done, "claimed_until": None, "attempts": attempts + 1, "last_error": None}
+                delivered += 1
+            else:
+                wait = dt.timedelta(seconds=backoff_seconds(attempts + 1, random.random()))  # noqa: S311
+                values = {"next_attempt_at": done + wait, "claimed_until": None, "attempts": attempts + 1}
+                values["last_error"] = error
+                failed += 1
+                log.warning("alert %s not delivered (attempt %d): %s", alert_id, attempts + 1, error)
+            await tx.execute(update(Outbox).where(Outbox.id == entry_id).values(**values))
+    return DeliveryReport(delivered=delivered, failed=failed)
+
+
+def _encode_cursor(alert_id: int) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode({"after": alert_id})).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return msgspec.json.decode(raw, type=dict[str, int])["after"]
+    except (binascii.Error, ValueError, KeyError, msgspec.DecodeError) as exc:
+        raise BadRequest("the cursor is not one this service gave out") from exc
+
+
+async def search(
+    ctx: Context,
+    status: AlertStatus | None,
+    kind: AlertKind | None,
+    sku: str | None,
+    limit: int,
+    cursor: str | None,
+) -> AlertPage:
+    stmt = select(Alert).order_by(Alert.id).limit(limit + 1)
+    if status is not None:
+        stmt = stmt.where(Alert.status == status.value)
+    if kind is not None:
+        stmt = stmt.where(Alert.kind == kind.value)
+    if sku is not None:
+        stmt = stmt.where(Alert.sku == sku)
+    if cursor is not None:
+        stmt = stmt.where(Alert.id > _decode_cursor(cursor))
+    async with ctx.db.reads() as tx:
+        rows = list((await tx.scalars(stmt)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AlertPage([_out(row) for row in rows], _encode_cursor(rows[-1].id) if more else None)
+
+
+async def acknowledge(ctx: Context, alert_id: int, actor: Principal) -> AlertOut:
+    """Acknowledge an open alert; the first acknowledgement's who and when stay."""
+    now = ctx.now()
+    async with ctx.db.writes.begin() as tx:
+        await tx.execute(
+            update(Alert)
+            .where(Alert.id == alert_id, Alert.status == AlertStatus.OPEN.value)
+            .values(status=AlertStatus.ACKNOWLEDGED.value, acknowledged_at=now, acknowledged_by=actor.actor)
+        )
+        alert = await tx.get(Alert, alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id}")
+        return _out(alert)
