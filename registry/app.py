@@ -14,17 +14,18 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig
 
 from registry import jobs
-from registry.api import alerts, filings, ops, products, reference
-from registry.api.auth import PUBLIC, authorize, current_principal
+from registry.api import alerts, filings, lookup, ops, products, reference
+from registry.api.auth import PUBLIC, AuthMiddleware, current_principal
 from registry.api.errors import EXCEPTION_HANDLERS
 from registry.api.media import check_media_type
+from registry.api.metrics import MetricsMiddleware
 from registry.config import Settings
 from registry.db import Database
 from registry.services.context import Clock, Context, utc_now
 from registry.services.keys import KeyRing
+from registry.services.lookup import LookupIndex
 
 JSON_BODY_LIMIT = 1024 * 1024
 
@@ -47,9 +48,12 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
     settings = settings or Settings.from_env()
     db = Database(settings)
     ctx = Context(db=db, clock=clock, zone=ZoneInfo(settings.timezone))
+    index = LookupIndex(ctx, settings.lookup_staleness_ms)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await index.load()
+        index.start()
         async with httpx.AsyncClient(timeout=10.0) as http:
             scheduler = jobs.build(ctx, settings, http) if settings.scheduler else None
             if scheduler is not None:
@@ -59,24 +63,33 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             finally:
                 if scheduler is not None:
                     scheduler.shutdown(wait=False)
+                await index.stop()
                 await db.dispose()
 
     def provide_ctx(request: Request[Any, Any, Any]) -> Context:
         return ctx
 
     return Litestar(
-        route_handlers=[*ops.ROUTES, *products.ROUTES, *filings.ROUTES, *alerts.ROUTES, *reference.ROUTES],
-        guards=[authorize],
+        route_handlers=[
+            *ops.ROUTES,
+            *products.ROUTES,
+            *filings.ROUTES,
+            *lookup.ROUTES,
+            *alerts.ROUTES,
+            *reference.ROUTES,
+        ],
         before_request=check_media_type,
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),
             "actor": Provide(current_principal, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[PrometheusConfig(app_name="registry", prefix="registry", group_path=True).middleware],
+        middleware=[MetricsMiddleware, AuthMiddleware],
         openapi_config=openapi_config(),
         lifespan=[lifespan],
         request_max_body_size=JSON_BODY_LIMIT,
-        state=State({"ctx": ctx, "settings": settings, "keyring": KeyRing(ctx, settings.key_cache_seconds)}),
+        state=State(
+            {"ctx": ctx, "settings": settings, "keyring": KeyRing(ctx, settings.key_cache_seconds), "lookup": index}
+        ),
         debug=False,
     )

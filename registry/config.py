@@ -24,6 +24,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_size: int = 10
     pool_timeout_seconds: float = 10.0
     timezone: str = "Asia/Shanghai"
+    lookup_staleness_ms: int = 1000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name, field in (
             ("MAX_BODY_BYTES", "max_body_bytes"),
             ("POOL_SIZE", "pool_size"),
+            ("LOOKUP_STALENESS_MS", "lookup_staleness_ms"),
         ):
             if value := get(name):
                 raw[field] = int(value)

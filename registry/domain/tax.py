@@ -28,3 +28,16 @@ def _plain(value: Decimal) -> Decimal:
     """Without trailing zeros and never in exponent form: 0.0910 → 0.091, 0.0000 → 0."""
     text = format(value.normalize(), "f")
     return Decimal(text)
+
+
+FEN = Decimal("0.01")
+ORDER_LIMIT = Decimal("5000")  # CNY per cross-border retail order
+
+
+def line_value(unit_price: Decimal, quantity: int) -> Decimal:
+    return (unit_price * quantity).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def line_tax(unit_price: Decimal, quantity: int, rate: Decimal) -> Decimal:
+    """The tax of an order line, rounded half-up to the fen."""
+    return (unit_price * quantity * rate).quantize(FEN, rounding=ROUND_HALF_UP)

@@ -146,6 +146,7 @@ async def _expire_batch(ctx: Context, thresholds: Sequence[int], outbox: bool) -
             assert row.valid_until is not None
             due += filing_alerts(row.sku, row.filing_no, row.valid_until, today, thresholds)
         raised = await raise_alerts(tx, due, now, outbox)
+    ctx.changed(rows)
     return len(rows), raised
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +34,12 @@ class Context:
     clock: Clock = utc_now
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     reference_cache: dict[Any, Any] = field(default_factory=dict, compare=False)
+    # Called with the product rows a use case changed, after its transaction commits (the look-up index).
+    watchers: list[Callable[[Sequence[Any]], None]] = field(default_factory=list, compare=False)
+
+    def changed(self, rows: Sequence[Any]) -> None:
+        for watcher in self.watchers:
+            watcher(rows)
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -72,6 +72,7 @@ async def act(
             )
     except IntegrityError as exc:
         raise Conflict(f"filing number {body.filing_no} was issued meanwhile; it cannot be used again") from exc
+    ctx.changed([row])
     return to_out(row)
 
 

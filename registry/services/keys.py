@@ -48,10 +48,16 @@ class KeyRing:
         self._max = max_entries
         self._known: dict[str, tuple[Principal, float]] = {}
 
-    async def resolve(self, token: str) -> Principal | None:
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a key verified a short while ago, without touching the database."""
         hit = self._known.get(token)
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
+        return None
+
+    async def resolve(self, token: str) -> Principal | None:
+        if (principal := self.cached(token)) is not None:
+            return principal
         principal = await self._verify(token)
         if principal is not None:
             if len(self._known) >= self._max:

@@ -1,17 +1,46 @@
-"""Declaration look-ups: what an order line needs to declare a SKU by its filing number."""
+"""Declaration look-ups: the hot path. An in-process index, encoded once per change, read without the database.
+
+Each instance keeps every product's look-up body in memory, encoded when the product changes, not when it is
+read. A change made on this instance reaches the index as its transaction commits; a change made on another
+instance is found by polling the history (its seq orders every change) within the configured staleness.
+`declarable` is decided at read time from the stored valid_until, so a filing past its day is never declarable.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import select
 
 from registry.domain import lifecycle
-from registry.domain.errors import NotFound
-from registry.models import FilingNumber, Product
+from registry.domain.errors import NotFound, ValidationFailed
+from registry.domain.records import Status
+from registry.domain.tax import ORDER_LIMIT, line_tax, line_value
+from registry.domain.violations import Violation, pointer
+from registry.models import FilingNumber, HistoryEvent, HistoryHead, Product
 from registry.services.context import Context
+
+log = logging.getLogger("registry.lookup")
+_TRUE = b'"declarable":true'
+_FALSE = b'"declarable":false'
+_COLUMNS = (Product.sku, Product.filing_no, Product.hs_code, Product.tax_rate, Product.status, Product.valid_until)
+
+
+class LookupOut(msgspec.Struct):
+    sku: str
+    filing_no: str | None
+    hs_code: str
+    tax_rate: Decimal | None
+    status: str
+    declarable: bool
+    valid_until: dt.date | None
 
 
 class FilingOut(msgspec.Struct, omit_defaults=True):
@@ -23,6 +52,223 @@ class FilingOut(msgspec.Struct, omit_defaults=True):
     declarable: bool
     valid_until: dt.date | None
     superseded_by: str | None = None
+
+
+class Entry(NamedTuple):
+    body: bytes  # encoded with declarable true when filed, false otherwise
+    last_day: int  # ordinal of valid_until while filed; -1 when never declarable
+    version: int
+
+
+def _entry(
+    sku: str,
+    filing_no: str | None,
+    hs_code: str,
+    tax_rate: Decimal | None,
+    status: str,
+    valid_until: dt.date | None,
+    version: int,
+) -> Entry:
+    filed = status == Status.FILED.value and valid_until is not None
+    body = msgspec.json.encode(LookupOut(sku, filing_no, hs_code, tax_rate, status, filed, valid_until))
+    return Entry(body, valid_until.toordinal() if filed and valid_until else -1, version)
+
+
+class LookupIndex:
+    """SKU → encoded look-up body for every product, kept current by this instance's writes and by polling."""
+
+    def __init__(self, ctx: Context, staleness_ms: int) -> None:
+        self._ctx = ctx
+        self._entries: dict[str, Entry] = {}
+        # For batches, which are counted per SKU: the bodies alone, and the filed SKUs that have lapsed as of
+        # `_today` (found when the day turns, from `_lapse_on`: last valid day → SKUs), so that a look-up in a
+        # batch is one dictionary read.
+        self._bodies: dict[str, bytes] = {}
+        self._lapsed: set[str] = set()
+        self._lapse_on: dict[int, list[str]] = {}
+        self._today = ctx.today().toordinal()
+        self._seq = 0
+        self._interval = max(staleness_ms, 10) / 2000
+        self._task: asyncio.Task[None] | None = None
+        ctx.watchers.append(self.apply)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def apply(self, rows: Sequence[Any]) -> None:
+        """Take in products this instance just changed (their transaction has committed)."""
+        for row in rows:
+            self._put(row.sku, row.filing_no, row.hs_code, row.tax_rate, row.status, row.valid_until, row.version)
+
+    def _put(self, sku: str, *fields: Any) -> None:
+        entry = _entry(sku, *fields)
+        current = self._entries.get(sku)
+        if current is not None and current.version > entry.version:  # never step back to an older read
+            return
+        self._entries[sku] = entry
+        self._bodies[sku] = entry.body
+        self._lapsed.discard(sku)
+        if entry.last_day >= 0:
+            if entry.last_day < self._today:
+                self._lapsed.add(sku)
+            else:
+                self._lapse_on.setdefault(entry.last_day, []).append(sku)
+
+    def _turn_day(self, today: int) -> None:
+        """Bring `_lapsed` to `today`: forward by the days that passed, backward (a clock set back) by a rebuild."""
+        if today > self._today:
+            for day in sorted(day for day in self._lapse_on if day < today):
+                for sku in self._lapse_on.pop(day):
+                    entry = self._entries.get(sku)
+                    if entry is not None and entry.last_day == day:
+                        self._lapsed.add(sku)
+        else:
+            self._lapsed = {sku for sku, e in self._entries.items() if 0 <= e.last_day < today}
+            self._lapse_on = {}
+            for sku, e in self._entries.items():
+                if e.last_day >= today:
+                    self._lapse_on.setdefault(e.last_day, []).append(sku)
+        self._today = today
+
+    async def load(self) -> None:
+        """Read every product once; changes from the head's seq on are picked up by `refresh`."""
+        async with self._ctx.db.reads() as tx:
+            self._seq = await tx.scalar(select(HistoryHead.last_seq).where(HistoryHead.id == 1)) or 0
+            result = await tx.stream(select(*_COLUMNS, Product.version).execution_options(yield_per=10_000))
+            async for row in result:
+                self._put(*row)
+        log.info("look-up index loaded: %d products", len(self._entries))
+
+    async def refresh(self) -> int:
+        """Re-read the products changed since the last look; returns how many."""
+        async with self._ctx.db.reads() as tx:
+            head = await tx.scalar(select(HistoryHead.last_seq).where(HistoryHead.id == 1)) or 0
+            if head <= self._seq:
+                return 0
+            skus = (
+                await tx.scalars(
+                    select(HistoryEvent.sku)
+                    .where(HistoryEvent.seq > self._seq, HistoryEvent.seq <= head, HistoryEvent.sku.is_not(None))
+                    .distinct()
+                )
+            ).all()
+            for start in range(0, len(skus), 500):
+                rows = await tx.execute(
+                    select(*_COLUMNS, Product.version).where(Product.sku.in_(skus[start : start + 500]))
+                )
+                for row in rows:
+                    self._put(*row)
+        self._seq = head
+        return len(skus)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.refresh()
+            except Exception:
+                log.warning("look-up index refresh failed; retrying", exc_info=True)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._poll(), name="lookup-index-poll")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def body(self, sku: str, today: int) -> tuple[bytes, str] | None:
+        """The encoded look-up and its ETag, with `declarable` as of the day `today` (an ordinal)."""
+        entry = self._entries.get(sku)
+        if entry is None:
+            return None
+        if 0 <= entry.last_day < today:
+            return entry.body.replace(_TRUE, _FALSE, 1), f'"{entry.version}-0"'
+        return entry.body, f'"{entry.version}-{1 if entry.last_day >= 0 else 0}"'
+
+    def batch(self, skus: Sequence[str], today: int) -> bytes:
+        """`{items, missing}` for SKUs in request order: an item per position, each unknown SKU once."""
+        if today != self._today:
+            self._turn_day(today)
+        get = self._bodies.get
+        found = [get(sku) for sku in skus]
+        if None not in found and self._lapsed.isdisjoint(skus):  # the common case: all known, none lapsed
+            return b'{"items":[' + b",".join(found) + b'],"missing":[]}'  # type: ignore[arg-type]
+        bodies: list[bytes] = []
+        missing: dict[str, None] = {}
+        for sku, body in zip(skus, found, strict=True):
+            if body is None:
+                missing[sku] = None
+            elif sku in self._lapsed:
+                bodies.append(body.replace(_TRUE, _FALSE, 1))
+            else:
+                bodies.append(body)
+        return b'{"items":[' + b",".join(bodies) + b'],"missing":' + msgspec.json.encode(list(missing)) + b"}"
+
+    def record(self, sku: str, today: int) -> LookupOut | None:
+        found = self.body(sku, today)
+        return None if found is None else msgspec.json.decode(found[0], type=LookupOut)
+
+
+class LineIn(msgspec.Struct, forbid_unknown_fields=True):
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+class DeclarationIn(msgspec.Struct, forbid_unknown_fields=True):
+    items: list[LineIn]
+
+
+class LineOut(msgspec.Struct):
+    sku: str
+    filing_no: str
+    hs_code: str
+    quantity: int
+    unit_price: Decimal
+    tax_rate: Decimal
+    tax: Decimal
+
+
+class DeclarationOut(msgspec.Struct):
+    lines: list[LineOut]
+    total_value: Decimal
+    total_tax: Decimal
+    within_order_limit: bool
+
+
+def check_declaration(index: LookupIndex, order: DeclarationIn, today: int) -> DeclarationOut:
+    """Price an order with each SKU's rate fixed at approval; any line that cannot be declared refuses it all."""
+    problems: list[Violation] = []
+    lines: list[LineOut] = []
+    if not order.items:
+        problems.append(Violation("/items", "required", "an order has at least one line"))
+    for i, item in enumerate(order.items):
+        if item.quantity <= 0:
+            problems.append(Violation(pointer("items", i, "quantity"), "format.positive", "quantity must be > 0"))
+        if item.unit_price <= 0 or item.unit_price != item.unit_price.quantize(Decimal("0.01")):
+            problems.append(
+                Violation(pointer("items", i, "unit_price"), "format.price", "a price in CNY > 0, to the fen at most")
+            )
+        found = index.record(item.sku, today)
+        if found is None:
+            problems.append(Violation(pointer("items", i, "sku"), "declaration.unknown_sku", f"no product {item.sku}"))
+        elif not found.declarable or found.filing_no is None or found.tax_rate is None:
+            why = f"{item.sku} is {found.status}" + (
+                f", its filing lapsed on {found.valid_until}" if found.status == "filed" else ""
+            )
+            problems.append(Violation(pointer("items", i, "sku"), "declaration.not_declarable", why))
+        elif item.quantity > 0:
+            tax = line_tax(item.unit_price, item.quantity, found.tax_rate)
+            lines.append(
+                LineOut(item.sku, found.filing_no, found.hs_code, item.quantity, item.unit_price, found.tax_rate, tax)
+            )
+    if problems:
+        raise ValidationFailed(problems, "the order cannot be declared; no line was priced")
+    total_value = sum((line_value(line.unit_price, line.quantity) for line in lines), Decimal("0.00"))
+    total_tax = sum((line.tax for line in lines), Decimal("0.00"))
+    return DeclarationOut(lines, total_value, total_tax, total_value <= ORDER_LIMIT)
 
 
 async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:

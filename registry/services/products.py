@@ -175,6 +175,7 @@ async def create(ctx: Context, data: ProductIn, actor: Principal) -> ProductOut:
             )
     except IntegrityError as exc:
         raise Conflict(f"a product with SKU {record.sku} exists already") from exc
+    ctx.changed([row])
     return to_out(row)
 
 
@@ -248,6 +249,7 @@ async def change(
             to_status=row.status,
             changes=changes,
         )
+    ctx.changed([row])
     return to_out(row)
 
 

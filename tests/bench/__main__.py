@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.bench import bench_alerts, bench_history
+from tests.bench import bench_alerts, bench_history, bench_lookup
 
-BENCHES = {"history": bench_history.main, "alerts": bench_alerts.main}
+BENCHES = {"lookup": bench_lookup.main, "history": bench_history.main, "alerts": bench_alerts.main}
 
 
 def main(names: list[str]) -> None:

@@ -1,0 +1,105 @@
+"""The declaration path over HTTP: answered from the in-process index, never from the database."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Receive, Scope, Send
+
+from registry.api.auth import Role, allow
+from registry.api.errors import problems
+from registry.domain.errors import NotFound
+from registry.services.lookup import DeclarationIn, DeclarationOut, LookupIndex, LookupOut, check_declaration
+
+LOOKUP_ROLES = allow(Role.DECLARATION, Role.REVIEWER, Role.AUDITOR)
+Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class LookupIn(msgspec.Struct, forbid_unknown_fields=True):
+    skus: Annotated[list[Sku], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class LookupPage(msgspec.Struct):
+    items: list[LookupOut]
+    missing: list[str]
+
+
+class RawJson:
+    """A JSON body already encoded, sent as it is: the look-up index encodes on change, not on read."""
+
+    __slots__ = ("body", "etag", "status")
+
+    def __init__(self, body: bytes, etag: str | None = None, status: int = 200) -> None:
+        self.body, self.etag, self.status = body, etag, status
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers: list[tuple[bytes, bytes]] = [] if self.status == 304 else [(b"content-type", b"application/json")]
+        headers.append((b"content-length", b"%d" % len(self.body)))
+        if self.etag is not None:
+            headers.append((b"etag", self.etag.encode()))
+        start: HTTPResponseStartEvent = {"type": "http.response.start", "status": self.status, "headers": headers}
+        await send(start)
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+def _index(request: Request[Any, Any, Any]) -> tuple[LookupIndex, int]:
+    state = request.app.state
+    return state.lookup, state.ctx.today().toordinal()
+
+
+@get(
+    "/v1/lookup/{sku:str}",
+    opt=LOOKUP_ROLES,
+    responses={200: ResponseSpec(LookupOut, description="The SKU's filing", generate_examples=False)}
+    | problems(400, 401, 403, 404),
+    response_headers=[
+        ResponseHeader(name="ETag", description="changes with the record and with declarable", documentation_only=True)
+    ],
+)
+async def lookup_one(request: Request[Any, Any, Any], sku: str) -> RawJson:
+    """The filing number, HS code and tax rate to declare a SKU by, and whether it may be declared today.
+
+    Answers 304 to `If-None-Match` with the current ETag.
+    """
+    index, today = _index(request)
+    found = index.body(sku, today)
+    if found is None:
+        raise NotFound(f"no product with SKU {sku}")
+    body, tag = found
+    if_none_match = next((value for name, value in request.scope["headers"] if name == b"if-none-match"), None)
+    if if_none_match is not None and tag in (part.strip() for part in if_none_match.decode("latin-1").split(",")):
+        return RawJson(b"", tag, status=304)
+    return RawJson(body, tag)
+
+
+@post(
+    "/v1/lookup",
+    opt=LOOKUP_ROLES,
+    status_code=200,
+    responses={200: ResponseSpec(LookupPage, description="Items in request order", generate_examples=False)}
+    | problems(400, 401, 403, 413, 415, 422),
+)
+async def lookup_many(request: Request[Any, Any, Any], data: JSONBody[LookupIn]) -> RawJson:
+    """1–1000 SKUs: an item per request position, in order; unknown SKUs are listed once in `missing`."""
+    index, today = _index(request)
+    return RawJson(index.batch(data.skus, today))
+
+
+@post(
+    "/v1/declarations/check",
+    opt=allow(Role.DECLARATION),
+    status_code=200,
+    responses=problems(400, 401, 403, 413, 415, 422),
+)
+async def check_order(request: Request[Any, Any, Any], data: JSONBody[DeclarationIn]) -> DeclarationOut:
+    """Price an order in CNY with each SKU's fixed rate; a line that cannot be declared refuses the whole order."""
+    index, today = _index(request)
+    return check_declaration(index, data, today)
+
+
+ROUTES: list[ControllerRouterHandler] = [lookup_one, lookup_many, check_order]
