@@ -114,8 +114,21 @@ async def prepare(url: str) -> dict[str, str]:
 
 def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", target, "--port", str(port), "--workers", "1",
-        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     if target.endswith("create_app"):
         command.append("--factory")
@@ -137,7 +150,10 @@ def wrk(port: int, lua: str, key: str) -> tuple[float, float, float]:
     for _ in range(RUNS):
         out = subprocess.run(
             [*WRK, "-s", script.name, f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, env={**os.environ, "KEY": key}, check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "KEY": key},
+            check=True,
         ).stdout
         if "Non-2xx" in out:
             raise RuntimeError(out)
@@ -180,8 +196,9 @@ def index_bytes_per_record(count: int = 1_000_000) -> float:
     entries = {}
     for n in range(count):
         sku = f"B{n:07d}"
-        entries[sku] = _entry(sku, f"{4000000000 + n}", "3304990099", Decimal("0.091"), "filed",
-                              TODAY + dt.timedelta(days=n % 700), 3)
+        entries[sku] = _entry(
+            sku, f"{4000000000 + n}", "3304990099", Decimal("0.091"), "filed", TODAY + dt.timedelta(days=n % 700), 3
+        )
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     del entries

@@ -1,0 +1,206 @@
+"""The declaration path: look-ups by SKU and in batches, ETags, exact `declarable`, and the order check."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from registry.app import create_app
+from registry.config import Settings
+from tests.api.conftest import Auth
+from tests.api.test_alerts import file_product, set_day
+from tests.conftest import FakeClock
+from tests.samples import TODAY, sk2
+
+Client = AsyncTestClient[Litestar]
+SKU = "SK2-FTE-230"
+UNTIL = TODAY + dt.timedelta(days=100)
+
+
+async def lookup(client: Client, auth: Auth, sku: str = SKU) -> Any:
+    return await client.get(f"/v1/lookup/{sku}", headers=auth("declaration"))
+
+
+async def test_a_filed_sku_is_declarable_in_a_small_body(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL)
+    response = await lookup(client, auth)
+    assert response.status_code == 200
+    assert response.json() == {
+        "sku": SKU,
+        "filing_no": "2025110201",
+        "hs_code": "3304990099",
+        "tax_rate": "0.091",
+        "status": "filed",
+        "declarable": True,
+        "valid_until": UNTIL.isoformat(),
+    }
+    assert len(response.content) <= 200
+    full = await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))
+    assert len(full.content) > 4 * len(response.content)
+    assert (await lookup(client, auth, "NOPE")).status_code == 404
+
+
+async def test_if_none_match_answers_304_until_the_record_changes(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL)
+    first = await lookup(client, auth)
+    tag = first.headers["etag"]
+    again = await client.get(f"/v1/lookup/{SKU}", headers={**auth("declaration"), "If-None-Match": tag})
+    assert again.status_code == 304
+    assert again.content == b""
+    await client.post(f"/v1/products/{SKU}/filing/amend", headers=auth("catalog"))
+    changed = await client.get(f"/v1/lookup/{SKU}", headers={**auth("declaration"), "If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+
+
+async def test_declarable_turns_false_after_amend_expire_and_its_last_day(
+    client: Client, auth: Auth, clock: FakeClock
+) -> None:
+    await file_product(client, auth, UNTIL)
+    await client.post(f"/v1/products/{SKU}/filing/amend", headers=auth("catalog"))
+    assert (await lookup(client, auth)).json()["declarable"] is False
+
+    await client.post(f"/v1/products/{SKU}/filing/submit", headers=auth("catalog"))
+    body = {"filing_no": "2026010501", "valid_until": UNTIL.isoformat()}
+    await client.post(f"/v1/products/{SKU}/filing/approve", json=body, headers=auth("reviewer"))
+    assert (await lookup(client, auth)).json()["declarable"] is True
+    await client.post(f"/v1/products/{SKU}/filing/expire", json={"reason": "召回"}, headers=auth("reviewer"))
+    assert (await lookup(client, auth)).json()["declarable"] is False
+
+    other = sk2(sku="SK2-FTE-75")
+    await file_product(client, auth, UNTIL, "2026010502", sku=other["sku"])
+    set_day(clock, UNTIL)
+    assert (await lookup(client, auth, "SK2-FTE-75")).json()["declarable"] is True  # its last valid day
+    set_day(clock, UNTIL + dt.timedelta(days=1))
+    late = await lookup(client, auth, "SK2-FTE-75")
+    assert (late.json()["status"], late.json()["declarable"]) == ("filed", False)  # before any expiry scan
+    batch = await client.post("/v1/lookup", json={"skus": ["SK2-FTE-75"]}, headers=auth("declaration"))
+    assert batch.json()["items"][0]["declarable"] is False
+    set_day(clock, UNTIL)  # a clock set back is followed too
+    batch = await client.post("/v1/lookup", json={"skus": ["SK2-FTE-75"]}, headers=auth("declaration"))
+    assert batch.json()["items"][0]["declarable"] is True
+
+
+async def test_a_batch_answers_in_request_order_with_duplicates_and_missing(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL)
+    await client.post("/v1/products", json=sk2(sku="DRAFT-1"), headers=auth("catalog"))
+    skus = ["DRAFT-1", "NOPE-2", SKU, "DRAFT-1", "NOPE-1", "NOPE-2"]
+    response = await client.post("/v1/lookup", json={"skus": skus}, headers=auth("declaration"))
+    assert response.status_code == 200
+    body = response.json()
+    assert [item["sku"] for item in body["items"]] == ["DRAFT-1", SKU, "DRAFT-1"]
+    assert [item["declarable"] for item in body["items"]] == [False, True, False]
+    assert body["missing"] == ["NOPE-2", "NOPE-1"]
+    all_known = await client.post("/v1/lookup", json={"skus": [SKU, SKU]}, headers=auth("declaration"))
+    assert all_known.json() == {"items": [all_known.json()["items"][0]] * 2, "missing": []}
+
+
+async def test_a_batch_is_1_to_1000_skus(client: Client, auth: Auth) -> None:
+    for skus in ([], [f"S{n}" for n in range(1001)]):
+        response = await client.post("/v1/lookup", json={"skus": skus}, headers=auth("declaration"))
+        assert response.status_code == 422
+        assert response.json()["violations"][0]["field"] == "/skus"
+    full = await client.post("/v1/lookup", json={"skus": [f"S{n}" for n in range(1000)]}, headers=auth("declaration"))
+    assert full.status_code == 200
+    assert len(full.json()["missing"]) == 1000
+
+
+async def test_who_may_look_up(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL)
+    for role in ("declaration", "reviewer", "auditor", "admin"):
+        assert (await client.get(f"/v1/lookup/{SKU}", headers=auth(role))).status_code == 200, role
+        response = await client.post("/v1/lookup", json={"skus": [SKU]}, headers=auth(role))
+        assert response.status_code == 200, role
+    assert (await client.get(f"/v1/lookup/{SKU}", headers=auth("catalog"))).status_code == 403
+    assert (await client.post("/v1/lookup", json={"skus": [SKU]}, headers=auth("catalog"))).status_code == 403
+    assert (await client.get(f"/v1/lookup/{SKU}")).status_code == 401
+    assert (await client.get(f"/v1/products/{SKU}", headers=auth("declaration"))).status_code == 403
+    order = {"items": [{"sku": SKU, "quantity": 1, "unit_price": "1.00"}]}
+    assert (await client.post("/v1/declarations/check", json=order, headers=auth("reviewer"))).status_code == 403
+
+
+async def test_the_declaration_check_on_the_two_contract_rates(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL)  # 13 % VAT, no consumption tax: 9.1 %
+    rates = [{"prefix": "", "vat": "0.13"}, {"prefix": "3304", "vat": "0.13", "consumption_tax": "0.15"}]
+    await client.put("/v1/reference/tax-rates", json=rates, headers=auth("admin"))
+    await file_product(client, auth, UNTIL, "2025110202", sku="SK2-LUXE")  # approved now: 23.06 %
+
+    order = {
+        "items": [
+            {"sku": SKU, "quantity": 2, "unit_price": "1599.00"},
+            {"sku": "SK2-LUXE", "quantity": 1, "unit_price": "1234.56"},
+        ]
+    }
+    response = await client.post("/v1/declarations/check", json=order, headers=auth("declaration"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(line["sku"], line["tax_rate"], line["tax"]) for line in body["lines"]] == [
+        (SKU, "0.091", "291.02"),  # 3198.00 × 0.091 = 291.018 → 291.02
+        ("SK2-LUXE", "0.2306", "284.69"),  # 1234.56 × 0.2306 = 284.689536 → 284.69
+    ]
+    assert body["lines"][0]["filing_no"] == "2025110201"
+    assert (body["total_value"], body["total_tax"], body["within_order_limit"]) == ("4432.56", "575.71", True)
+
+
+async def test_the_5000_cny_order_limit(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL)
+
+    async def check(price: str) -> dict[str, Any]:
+        order = {"items": [{"sku": SKU, "quantity": 2, "unit_price": price}]}
+        response = await client.post("/v1/declarations/check", json=order, headers=auth("declaration"))
+        assert response.status_code == 200
+        result: dict[str, Any] = response.json()
+        return result
+
+    assert (await check("2500.00"))["within_order_limit"] is True
+    over = await check("2500.01")
+    assert (over["total_value"], over["within_order_limit"]) == ("5000.02", False)
+
+
+async def test_an_order_with_any_line_not_declarable_is_refused_whole(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL)
+    await client.post("/v1/products", json=sk2(sku="DRAFT-1"), headers=auth("catalog"))
+    order = {
+        "items": [
+            {"sku": SKU, "quantity": 1, "unit_price": "100.00"},
+            {"sku": "DRAFT-1", "quantity": 1, "unit_price": "100.00"},
+            {"sku": "NOPE", "quantity": 1, "unit_price": "100.00"},
+            {"sku": SKU, "quantity": 0, "unit_price": "1.001"},
+        ]
+    }
+    response = await client.post("/v1/declarations/check", json=order, headers=auth("declaration"))
+    assert response.status_code == 422
+    found = {(v["field"], v["code"]) for v in response.json()["violations"]}
+    assert found == {
+        ("/items/1/sku", "declaration.not_declarable"),
+        ("/items/2/sku", "declaration.unknown_sku"),
+        ("/items/3/quantity", "format.positive"),
+        ("/items/3/unit_price", "format.price"),
+    }
+    assert "lines" not in response.json()
+
+
+async def test_another_instance_sees_a_change_within_its_staleness(
+    client: Client, auth: Auth, database_url: str, clock: FakeClock
+) -> None:
+    await file_product(client, auth, UNTIL)
+    other_app = create_app(Settings(database_url=database_url, scheduler=False, lookup_staleness_ms=100), clock=clock)
+    async with AsyncTestClient(other_app) as other:
+        assert (await other.get(f"/v1/lookup/{SKU}", headers=auth("declaration"))).json()["declarable"] is True
+        await client.post(f"/v1/products/{SKU}/filing/amend", headers=auth("catalog"))
+        assert (await lookup(client, auth)).json()["declarable"] is False  # this instance: at once
+        seen_after = None
+        for step in range(40):
+            if (await other.get(f"/v1/lookup/{SKU}", headers=auth("declaration"))).json()["declarable"] is False:
+                seen_after = step * 0.025
+                break
+            await asyncio.sleep(0.025)
+        assert seen_after is not None and seen_after <= 0.5
+        created = await client.post("/v1/products", json=sk2(sku="NEW-1"), headers=auth("catalog"))
+        assert created.status_code == 201
+        await asyncio.sleep(0.3)
+        assert (await other.get("/v1/lookup/NEW-1", headers=auth("declaration"))).status_code == 200
