@@ -16,7 +16,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from registry import jobs
-from registry.api import alerts, filings, lookup, ops, products, reference
+from registry.api import alerts, filings, imports, lookup, ops, products, reference
 from registry.api.auth import PUBLIC, AuthMiddleware, current_principal
 from registry.api.errors import EXCEPTION_HANDLERS
 from registry.api.media import check_media_type
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             *products.ROUTES,
             *filings.ROUTES,
             *lookup.ROUTES,
+            *imports.ROUTES,
             *alerts.ROUTES,
             *reference.ROUTES,
         ],

@@ -20,6 +20,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     delivery_interval_seconds: float = 10.0
     report_dir: str | None = None
     max_body_bytes: int = 50 * 1024 * 1024
+    max_import_rows: int = 100_000
     key_cache_seconds: float = 60.0
     pool_size: int = 10
     pool_timeout_seconds: float = 10.0
@@ -53,6 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raw["scheduler"] = scheduler.lower() not in ("off", "0", "false", "no")
         for name, field in (
             ("MAX_BODY_BYTES", "max_body_bytes"),
+            ("MAX_IMPORT_ROWS", "max_import_rows"),
             ("POOL_SIZE", "pool_size"),
             ("LOOKUP_STALENESS_MS", "lookup_staleness_ms"),
         ):

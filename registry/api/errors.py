@@ -54,6 +54,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     allowed_actions: list[str] | None = None
     current_version: int | None = None
     current_status: str | None = None
+    report: Any | None = None
 
 
 def problem(

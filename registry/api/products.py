@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
 
-from litestar import Response, get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import READERS, Actor, Ctx, Role, allow
@@ -14,6 +16,7 @@ from registry.api.errors import problems
 from registry.api.etag import etag, expected_version
 from registry.domain.errors import BadRequest
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
+from registry.domain.rows import CSV_FIELDS, csv_line, to_csv_row
 from registry.services import products
 from registry.services.products import ProductPage, ProductQuery, ValidationReport
 
@@ -62,6 +65,7 @@ async def change_product(
 
 @get("/v1/products", opt=allow(*READERS), responses=problems(400, 401, 403))
 async def list_products(
+    request: Request[Any, Any, Any],
     ctx: Ctx,
     status: FromQuery[Status | None] = None,
     category: FromQuery[Category | None] = None,
@@ -70,8 +74,13 @@ async def list_products(
     expiring_within_days: Annotated[int | None, QueryParameter(ge=0, le=3660)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, QueryParameter(max_length=400)] = None,
-) -> ProductPage:
-    """Records in SKU order, filtered; follow `next_cursor` for the next page."""
+    export_format: Annotated[Literal["json", "csv"] | None, QueryParameter(query="format")] = None,
+) -> ProductPage | Stream:
+    """Records in SKU order, filtered; follow `next_cursor` for the next page.
+
+    With `format=csv` (or `Accept: text/csv`) every filtered record is streamed as CSV, in the shape
+    `POST /v1/imports` reads.
+    """
     query = ProductQuery(
         status=status,
         category=category,
@@ -81,7 +90,17 @@ async def list_products(
         limit=limit,
         cursor=cursor,
     )
+    wants_csv = request.accept.best_match(["application/json", "text/csv"], default="application/json") == "text/csv"
+    if export_format == "csv" or (export_format is None and wants_csv):
+        # The header, not media_type: Litestar lets a route's own media type win over a response's.
+        return Stream(_csv(products.export(ctx, query)), headers={"Content-Type": "text/csv; charset=utf-8"})
     return await products.search(ctx, query)
+
+
+async def _csv(records: AsyncIterator[ProductIn]) -> AsyncIterator[str]:
+    yield csv_line(list(CSV_FIELDS))
+    async for record in records:
+        yield csv_line(to_csv_row(record))
 
 
 @post(

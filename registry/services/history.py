@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import history as chain
@@ -34,39 +34,41 @@ class VerifyOut(msgspec.Struct):
     first_bad_seq: int | None
 
 
-async def append(
-    tx: AsyncSession,
-    *,
-    at: dt.datetime,
-    actor: str,
-    action: str,
-    changes: dict[str, Any],
-    sku: str | None = None,
-    reference_name: str | None = None,
-    version: int | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    reason: str | None = None,
-) -> HistoryEvent:
-    """Append the next link of the chain. Locks the head row, so do it last in the transaction."""
+class NewEvent(msgspec.Struct, kw_only=True):
+    at: dt.datetime
+    actor: str
+    action: str
+    changes: dict[str, Any]
+    sku: str | None = None
+    reference_name: str | None = None
+    version: int | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    reason: str | None = None
+
+
+async def append(tx: AsyncSession, **event: Any) -> None:
+    """Append one event (the fields of NewEvent) as the next link of the chain."""
+    await append_many(tx, [NewEvent(**event)])
+
+
+async def append_many(tx: AsyncSession, events: list[NewEvent]) -> None:
+    """Append events in order as the next links of the chain. Locks the head row, so do it last in the
+    transaction: the chain stays linear however many writers there are."""
+    if not events:
+        return
     head = (await tx.execute(select(HistoryHead).where(HistoryHead.id == 1).with_for_update())).scalar_one()
-    fields: dict[str, Any] = {
-        "seq": head.last_seq + 1,
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "sku": sku,
-        "reference_name": reference_name,
-        "version": version,
-        "from_status": from_status,
-        "to_status": to_status,
-        "changes": changes,
-        "reason": reason,
-    }
-    event = HistoryEvent(**fields, prev_hash=head.last_hash, hash=chain.digest(head.last_hash, fields))
-    head.last_seq, head.last_hash = event.seq, event.hash
-    tx.add(event)
-    return event
+    seq, previous = head.last_seq, head.last_hash
+    rows = []
+    for event in events:
+        seq += 1
+        fields = {"seq": seq, **msgspec.structs.asdict(event)}
+        digest = chain.digest(previous, fields)
+        rows.append({**fields, "prev_hash": previous, "hash": digest})
+        previous = digest
+    await tx.execute(insert(HistoryEvent), rows)
+    head.last_seq, head.last_hash = seq, previous
+    await tx.flush()
 
 
 def _out(event: HistoryEvent) -> EventOut:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -32,6 +33,8 @@ from registry.domain.violations import Violation
 from registry.models import Product
 from registry.services import history, reference
 from registry.services.context import Context, Principal
+
+EXPORT_PAGE = 1000
 
 
 class ProductQuery(msgspec.Struct, kw_only=True):
@@ -124,13 +127,16 @@ def filing_state(row: Product) -> dict[str, Any]:
     return state
 
 
+NEW_FILING: dict[str, Any] = msgspec.to_builtins(Filing(status=Status.UNFILED))
+
+
 def filing_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         name: {"old": before.get(name), "new": after[name]} for name in FILING_FIELDS if before.get(name) != after[name]
     }
 
 
-def _fields_of(record: ProductIn) -> dict[str, Any]:
+def fields_of(record: ProductIn) -> dict[str, Any]:
     """The record as column values; only call with a record that passed field validation."""
     values: dict[str, Any] = msgspec.to_builtins(record)
     values.pop("sku")
@@ -151,7 +157,7 @@ async def create(ctx: Context, data: ProductIn, actor: Principal) -> ProductOut:
     now = ctx.now()
     row = Product(
         sku=record.sku,
-        **_fields_of(record),
+        **fields_of(record),
         created_at=now,
         updated_at=now,
         status=Status.UNFILED.value,
@@ -234,7 +240,7 @@ async def change(
         changes = field_changes(old, new)
         if not changes:
             return to_out(row)
-        for name, value in _fields_of(new).items():
+        for name, value in fields_of(new).items():
             setattr(row, name, value)
         row.updated_at = now
         await tx.flush()
@@ -306,6 +312,22 @@ async def search(ctx: Context, query: ProductQuery) -> ProductPage:
         items=[to_out(row) for row in rows],
         next_cursor=_encode_cursor(rows[-1].sku) if more else None,
     )
+
+
+async def export(ctx: Context, query: ProductQuery) -> AsyncIterator[ProductIn]:
+    """Every record the query's filters select, in SKU order, read a page at a time."""
+    after: str | None = _decode_cursor(query.cursor) if query.cursor else None
+    while True:
+        stmt = _filtered(query, ctx.today())
+        if after is not None:
+            stmt = stmt.where(Product.sku > after)
+        async with ctx.db.reads() as tx:
+            rows = list((await tx.scalars(stmt.order_by(Product.sku).limit(EXPORT_PAGE))).all())
+        for row in rows:
+            yield to_record(row)
+        if len(rows) < EXPORT_PAGE:
+            return
+        after = rows[-1].sku
 
 
 async def validate(ctx: Context, data: ProductIn) -> ValidationReport:
