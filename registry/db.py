@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -27,10 +28,18 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def _json_dumps(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+# JSON columns go through msgspec, several times faster than the standard library on the import path.
+JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": msgspec.json.decode}
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     if is_sqlite(url):
-        engine = create_async_engine(url, pool_pre_ping=False)
+        engine = create_async_engine(url, pool_pre_ping=False, **JSON_CODEC)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -38,6 +47,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout_seconds,
         pool_pre_ping=True,
+        **JSON_CODEC,
     )
 
 

@@ -190,8 +190,10 @@ def apply_patch(record: ProductIn, patch: ProductPatch) -> ProductIn:
 
 def field_changes(old: ProductIn | None, new: ProductIn) -> dict[str, dict[str, Any]]:
     """`{field: {old, new}}` for every field that differs, in wire form."""
-    before = msgspec.to_builtins(old) if old is not None else {}
     after = msgspec.to_builtins(new)
+    if old is None:
+        return {name: {"old": None, "new": value} for name, value in after.items() if value is not None}
+    before = msgspec.to_builtins(old)
     return {
         name: {"old": before.get(name), "new": after[name]}
         for name in ProductIn.__struct_fields__

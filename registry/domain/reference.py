@@ -60,6 +60,7 @@ CATEGORIES = frozenset(c.value for c in Category)
 DOCUMENT_KINDS = frozenset(k.value for k in DocumentKind)
 
 
+@functools.lru_cache(maxsize=512)
 def is_country(code: str) -> bool:
     return len(code) == 2 and code.isascii() and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
 

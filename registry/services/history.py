@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import history as chain
 from registry.domain.errors import NotFound
-from registry.models import HistoryEvent, HistoryHead
+from registry.models import HISTORY_TABLE, HistoryEvent, HistoryHead
 from registry.services.context import Context
 
 
@@ -66,7 +66,7 @@ async def append_many(tx: AsyncSession, events: list[NewEvent]) -> None:
         digest = chain.digest(previous, fields)
         rows.append({**fields, "prev_hash": previous, "hash": digest})
         previous = digest
-    await tx.execute(insert(HistoryEvent), rows)
+    await tx.execute(insert(HISTORY_TABLE), rows)
     head.last_seq, head.last_hash = seq, previous
     await tx.flush()
 

@@ -22,14 +22,17 @@ from registry.domain.errors import RegistryError, ValidationFailed
 from registry.domain.records import ProductIn, Status, field_changes, normalize
 from registry.domain.rows import RowError, check_header, from_csv, from_ndjson, split_record
 from registry.domain.violations import Violation
-from registry.models import Product
+from registry.models import PRODUCT_TABLE, Product
 from registry.services import history
 from registry.services.context import Context, Principal
 from registry.services.history import NewEvent
 from registry.services.products import NEW_FILING, fields_of, filing_changes, to_record
 
-BATCH = 500
+BATCH = 2000
 MAX_ERRORS = 10_000
+
+
+CREATED_FILING = filing_changes({}, NEW_FILING)
 
 
 class Mode(StrEnum):
@@ -198,9 +201,11 @@ class _Import:
             current = existing.get(sku)
             if current is None:
                 self.report.created += 1
-                values = {"sku": sku, **fields_of(record), "version": 1, "status": Status.UNFILED.value}
+                wire = msgspec.to_builtins(record)
+                values = {"sku": sku, **fields_of(record, wire), "version": 1, "status": Status.UNFILED.value}
                 creates.append(values)
-                changes = {**field_changes(None, record), **filing_changes({}, NEW_FILING)}
+                changes = {name: {"old": None, "new": value} for name, value in wire.items() if value is not None}
+                changes.update(CREATED_FILING)
                 events.append(self._event(sku, 1, None, changes))
                 self.changed.append(Changed(sku, None, values["hs_code"], None, Status.UNFILED.value, None, 1))
                 continue
@@ -233,7 +238,7 @@ class _Import:
             return
         if creates:
             stamp = {"created_at": self.now, "updated_at": self.now, "rejection_reasons": []}
-            await tx.execute(insert(Product), [{**values, **stamp} for values in creates])
+            await tx.execute(insert(PRODUCT_TABLE), [{**values, **stamp} for values in creates])
         await tx.flush()
         await history.append_many(tx, events)
         tx.expunge_all()

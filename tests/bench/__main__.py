@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.bench import bench_alerts, bench_history, bench_lookup
+from tests.bench import bench_alerts, bench_history, bench_import, bench_lookup
 
-BENCHES = {"lookup": bench_lookup.main, "history": bench_history.main, "alerts": bench_alerts.main}
+BENCHES = {
+    "lookup": bench_lookup.main,
+    "import": bench_import.main,
+    "history": bench_history.main,
+    "alerts": bench_alerts.main,
+}
 
 
 def main(names: list[str]) -> None:
