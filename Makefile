@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test check format openapi bench
+.PHONY: install run test test-pg check format openapi bench
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
@@ -19,6 +19,9 @@ run: install
 
 test: install
 	$(RUN) pytest -q
+
+test-pg: install
+	bash .ci/postgres.sh $(RUN) pytest -q
 
 check: install
 	$(RUN) ruff check registry tests migrations

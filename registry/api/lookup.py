@@ -8,7 +8,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Receive, Scope, Send
 
 from registry.api.auth import Role, allow
@@ -61,7 +61,7 @@ def _index(request: Request[Any, Any, Any]) -> tuple[LookupIndex, int]:
         ResponseHeader(name="ETag", description="changes with the record and with declarable", documentation_only=True)
     ],
 )
-async def lookup_one(request: Request[Any, Any, Any], sku: str) -> RawJson:
+async def lookup_one(request: Request[Any, Any, Any], sku: FromPath[str]) -> RawJson:
     """The filing number, HS code and tax rate to declare a SKU by, and whether it may be declared today.
 
     Answers 304 to `If-None-Match` with the current ETag.

@@ -74,7 +74,7 @@ async def list_products(
     expiring_within_days: Annotated[int | None, QueryParameter(ge=0, le=3660)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, QueryParameter(max_length=400)] = None,
-    export_format: Annotated[Literal["json", "csv"] | None, QueryParameter(query="format")] = None,
+    export_format: Annotated[Literal["json", "csv"] | None, QueryParameter(name="format")] = None,
 ) -> ProductPage | Stream:
     """Records in SKU order, filtered; follow `next_cursor` for the next page.
 
