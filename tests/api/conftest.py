@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from registry import schema
 from registry.app import create_app
 from registry.config import Settings
-from registry.db import Base
-from registry.domain.history import GENESIS
 from registry.services import keys as key_service
 from tests.conftest import FakeClock
 
@@ -26,34 +28,52 @@ PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
 Auth = Callable[[str], dict[str, str]]
 
 
+def _pg_database(name: str) -> str:
+    assert PG_URL is not None
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def _pg_admin(*statements: str) -> None:
+    assert PG_URL is not None
+    engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database migrated once per run: PostgreSQL when named, else a template SQLite file."""
+    """A database migrated once per run, to copy for each test: a PostgreSQL template when one is named,
+    else a template SQLite file."""
     if PG_URL:
-        schema.upgrade(PG_URL)
-        return PG_URL
+        asyncio.run(_pg_admin("DROP DATABASE IF EXISTS registry_template", "CREATE DATABASE registry_template"))
+        url = _pg_database("registry_template")
+        schema.upgrade(url)
+        return url
     path = tmp_path_factory.mktemp("template") / "registry.db"
     url = f"sqlite+aiosqlite:///{path}"
     schema.upgrade(url)
     return url
 
 
+_databases = itertools.count()
+
+
 @pytest.fixture
-async def database_url(migrated_url: str, tmp_path: Path) -> str:
-    """An empty, migrated database for this test alone."""
+async def database_url(migrated_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated database for this test alone (a copy of the template), dropped afterwards."""
     if PG_URL:
-        engine = create_async_engine(PG_URL)
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            await connection.execute(
-                text("INSERT INTO history_head (id, last_seq, last_hash) VALUES (1, 0, :genesis)"), {"genesis": GENESIS}
-            )
-        await engine.dispose()
-        return PG_URL
+        name = f"registry_t{next(_databases)}"
+        await _pg_admin(f"CREATE DATABASE {name} TEMPLATE registry_template")
+        yield _pg_database(name)
+        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return
     path = tmp_path / "registry.db"
     shutil.copyfile(migrated_url.removeprefix("sqlite+aiosqlite:///"), path)
-    return f"sqlite+aiosqlite:///{path}"
+    yield f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture
@@ -66,9 +86,33 @@ def app(database_url: str, clock: FakeClock) -> Litestar:
     return create_app(Settings(database_url=database_url, scheduler=False), clock=clock)
 
 
+@asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan and talk to it over ASGI, all on the test's own event loop.
+
+    (Litestar's test client runs the app on a loop of its own in another thread; an asyncpg pool cannot be
+    shared across loops, and the tests use the app's database directly too.)
+    """
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+            yield client
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task
+
+
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app) as test_client:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(app) as test_client:
         yield test_client
 
 

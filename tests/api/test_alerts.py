@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, text
 
 from registry.cli import main as cli
@@ -24,7 +24,7 @@ from tests.api.conftest import Auth
 from tests.conftest import FakeClock
 from tests.samples import TODAY, sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 SKU = "SK2-FTE-230"
 THRESHOLDS = (30, 7, 1)
 

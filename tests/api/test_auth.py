@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from registry.models import ApiKey
 from tests.api.conftest import Auth
 from tests.samples import sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 ROLES = ("catalog", "reviewer", "declaration", "auditor", "admin")
 OPEN = {"/health", "/ready", "/metrics"}
 

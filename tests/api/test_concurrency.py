@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import asyncio
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from registry.app import create_app
 from registry.config import Settings
-from tests.api.conftest import Auth
+from tests.api.conftest import Auth, running
 from tests.conftest import FakeClock
 from tests.samples import shiseido
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 async def test_two_instances_write_at_once_without_errors_or_lost_updates(
     client: Client, auth: Auth, database_url: str, clock: FakeClock
 ) -> None:
     other_app = create_app(Settings(database_url=database_url, scheduler=False), clock=clock)
-    async with AsyncTestClient(other_app) as other:
+    async with running(other_app) as other:
         instances = [client, other]
         creates = await asyncio.gather(
             *(

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from registry.config import Settings
@@ -28,7 +27,7 @@ from tests.api.test_alerts import file_product
 from tests.conftest import FakeClock
 from tests.samples import TODAY
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 SECRET = "webhook-secret"
 
 

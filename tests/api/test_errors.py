@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
 from litestar import Litestar, get
-from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from registry.api.auth import Role, allow
 from tests.api.conftest import Auth
 from tests.samples import sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 PROBLEM = "application/problem+json"
 
 

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from registry.cli import main as cli
@@ -22,7 +22,7 @@ from registry.services.context import Principal
 from tests.api.conftest import Auth
 from tests.samples import shiseido, sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 NDJSON = {"Content-Type": "application/x-ndjson"}
 
 

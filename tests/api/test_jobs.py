@@ -9,17 +9,16 @@ import httpx
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from registry import jobs
 from registry.app import create_app
 from registry.config import Settings
-from tests.api.conftest import Auth
+from tests.api.conftest import Auth, running
 from tests.api.test_alerts import file_product, set_day
 from tests.conftest import FakeClock
 from tests.samples import TODAY
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 def test_schedules() -> None:
@@ -43,7 +42,7 @@ async def test_the_app_runs_the_scan_on_start(client: Client, auth: Auth, databa
     await file_product(client, auth, TODAY + dt.timedelta(days=3))
     set_day(clock, TODAY + dt.timedelta(days=5))
     scheduled = create_app(Settings(database_url=database_url, alert_schedule="1h"), clock=clock)
-    async with AsyncTestClient(scheduled) as other:
+    async with running(scheduled) as other:
         for _ in range(50):
             record = (await other.get("/v1/products/SK2-FTE-230", headers=auth("auditor"))).json()
             if record["filing"]["status"] == "expired":

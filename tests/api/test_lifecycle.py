@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text
 
 from registry.models import HistoryEvent
@@ -15,7 +15,7 @@ from tests.api.conftest import Auth
 from tests.conftest import FakeClock
 from tests.samples import TODAY, sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 SKU = "SK2-FTE-230"
 NEXT_YEAR = (TODAY + dt.timedelta(days=365)).isoformat()
 

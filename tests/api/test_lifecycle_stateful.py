@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,18 +12,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from litestar.testing import TestClient
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from registry.app import create_app
 from registry.config import Settings
 from registry.db import Database
-from registry.domain.history import GENESIS
 from registry.domain.lifecycle import TRANSITIONS, Action
 from registry.domain.records import Status
 from registry.services import keys as key_service
 from registry.services.context import Context
-from tests.api.conftest import PG_URL
 from tests.conftest import FakeClock
 from tests.samples import TODAY, sk2
 
@@ -53,24 +47,10 @@ async def _seed(url: str) -> dict[str, str]:
         await db.dispose()
 
 
-async def _reset_pg(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("TRUNCATE product, history_event, filing_number, reference_set"))
-        await connection.execute(text("UPDATE history_head SET last_seq = 0, last_hash = :g"), {"g": GENESIS})
-    await engine.dispose()
-
-
 @pytest.fixture
-def seeded(migrated_url: str, tmp_path: Path) -> tuple[str, dict[str, str]]:
-    """A migrated database of its own holding one key per role."""
-    if PG_URL:
-        asyncio.run(_reset_pg(PG_URL))
-        return PG_URL, asyncio.run(_seed(PG_URL))
-    path = tmp_path / "seeded.db"
-    shutil.copyfile(migrated_url.removeprefix("sqlite+aiosqlite:///"), path)
-    url = f"sqlite+aiosqlite:///{path}"
-    return url, asyncio.run(_seed(url))
+def seeded(database_url: str) -> tuple[str, dict[str, str]]:
+    """This test's database, holding one key per role."""
+    return database_url, asyncio.run(_seed(database_url))
 
 
 def test_random_sequences_follow_the_lifecycle_table(seeded: tuple[str, dict[str, str]]) -> None:

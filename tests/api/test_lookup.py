@@ -6,17 +6,16 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from registry.app import create_app
 from registry.config import Settings
-from tests.api.conftest import Auth
+from tests.api.conftest import Auth, running
 from tests.api.test_alerts import file_product, set_day
 from tests.conftest import FakeClock
 from tests.samples import TODAY, sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 SKU = "SK2-FTE-230"
 UNTIL = TODAY + dt.timedelta(days=100)
 
@@ -189,7 +188,7 @@ async def test_another_instance_sees_a_change_within_its_staleness(
 ) -> None:
     await file_product(client, auth, UNTIL)
     other_app = create_app(Settings(database_url=database_url, scheduler=False, lookup_staleness_ms=100), clock=clock)
-    async with AsyncTestClient(other_app) as other:
+    async with running(other_app) as other:
         assert (await other.get(f"/v1/lookup/{SKU}", headers=auth("declaration"))).json()["declarable"] is True
         await client.post(f"/v1/products/{SKU}/filing/amend", headers=auth("catalog"))
         assert (await lookup(client, auth)).json()["declarable"] is False  # this instance: at once

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from tests.api.conftest import Auth
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from tests.api.conftest import Auth
 from tests.samples import shiseido, sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 async def test_create_answers_201_with_location_and_etag(client: Client, auth: Auth) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from registry.domain.reference import SET_NAMES
@@ -11,7 +11,7 @@ from registry.models import HistoryEvent
 from tests.api.conftest import Auth
 from tests.samples import sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 async def test_the_list_names_every_set_at_version_1(client: Client, auth: Auth) -> None:

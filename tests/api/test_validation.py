@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Auth
 from tests.samples import TODAY, beef, shiseido, sk2
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 async def validate(client: Client, auth: Auth, record: dict[str, Any]) -> dict[str, Any]:
