@@ -123,6 +123,14 @@ def _dbapi(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem
     return _unexpected(request, exc)
 
 
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
+    return problem(request, 400, "the body is nested too deeply", "bad-request")
+
+
+def _not_utf8(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Problem]:
+    return problem(request, 400, "the body is not valid UTF-8", "bad-request")
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("unexpected failure on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(request, 500, "an unexpected failure; it has been logged", "internal")
@@ -136,6 +144,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DBAPIError: _dbapi,
     PoolTimeout: _database_unavailable,
     OSError: _database_unavailable,
+    RecursionError: _too_deep,
+    UnicodeDecodeError: _not_utf8,
     Exception: _unexpected,
 }
 

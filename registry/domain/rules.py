@@ -25,6 +25,18 @@ SPEC_UNIT = re.compile(
 )
 
 REQUIRED_TEXT = ("brand", "name_cn", "spec", "category", "hs_code", "origin_country")
+TEXT_FIELDS = ("sku", "brand", "name_cn", "name_foreign", "spec", "category", "hs_code", "ciq_code", "usage")
+MAX_TEXT = {"usage": 10_000, "name_cn": 500, "name_foreign": 500}  # the rest: 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _text_problems(path: str, value: str, limit: int) -> list[Violation]:
+    found = []
+    if _CONTROL.search(value):
+        found.append(_err(path, "format.control_character", "control characters are not allowed"))
+    if len(value) > limit:
+        found.append(_err(path, "format.too_long", f"at most {limit} characters"))
+    return found
 
 
 def _err(path: str, code: str, message: str) -> Violation:
@@ -34,6 +46,18 @@ def _err(path: str, code: str, message: str) -> Violation:
 def check_fields(record: ProductIn) -> list[Violation]:
     """Field validation, on every write: presence and format of each field, every violation at once."""
     found: list[Violation] = []
+    for name in TEXT_FIELDS:
+        value = getattr(record, name)
+        if value is not None:
+            found += _text_problems(pointer(name), value, MAX_TEXT.get(name, 200))
+    for name in ("ingredients", "images"):
+        for i, item in enumerate(getattr(record, name)):
+            found += _text_problems(pointer(name, i), item, 2000)
+    for i, doc in enumerate(record.documents):
+        for name in ("kind", "number", "issuer"):
+            value = getattr(doc, name)
+            if value is not None:
+                found += _text_problems(pointer("documents", i, name), value, 200)
     if record.sku is None:
         found.append(_err("/sku", "required", "sku is required"))
     elif not SKU.match(record.sku):
