@@ -30,12 +30,14 @@ MAX_TEXT = {"usage": 10_000, "name_cn": 500, "name_foreign": 500}  # the rest: 2
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _text_problems(path: str, value: str, limit: int) -> list[Violation]:
+def _text_problems(value: str, limit: int, *path: str | int) -> list[Violation]:
+    if len(value) <= limit and not _CONTROL.search(value):
+        return []  # the common case, without building a pointer
     found = []
     if _CONTROL.search(value):
-        found.append(_err(path, "format.control_character", "control characters are not allowed"))
+        found.append(_err(pointer(*path), "format.control_character", "control characters are not allowed"))
     if len(value) > limit:
-        found.append(_err(path, "format.too_long", f"at most {limit} characters"))
+        found.append(_err(pointer(*path), "format.too_long", f"at most {limit} characters"))
     return found
 
 
@@ -49,15 +51,15 @@ def check_fields(record: ProductIn) -> list[Violation]:
     for name in TEXT_FIELDS:
         value = getattr(record, name)
         if value is not None:
-            found += _text_problems(pointer(name), value, MAX_TEXT.get(name, 200))
+            found += _text_problems(value, MAX_TEXT.get(name, 200), name)
     for name in ("ingredients", "images"):
         for i, item in enumerate(getattr(record, name)):
-            found += _text_problems(pointer(name, i), item, 2000)
+            found += _text_problems(item, 2000, name, i)
     for i, doc in enumerate(record.documents):
         for name in ("kind", "number", "issuer"):
             value = getattr(doc, name)
             if value is not None:
-                found += _text_problems(pointer("documents", i, name), value, 200)
+                found += _text_problems(value, 200, "documents", i, name)
     if record.sku is None:
         found.append(_err("/sku", "required", "sku is required"))
     elif not SKU.match(record.sku):
