@@ -43,14 +43,9 @@ class LookupOut(msgspec.Struct):
     valid_until: dt.date | None
 
 
-class FilingOut(msgspec.Struct, omit_defaults=True):
-    sku: str
-    filing_no: str | None
-    hs_code: str
-    tax_rate: Decimal | None
-    status: str
-    declarable: bool
-    valid_until: dt.date | None
+class FilingOut(LookupOut, omit_defaults=True):
+    """A look-up by filing number: an old number also names the one that superseded it."""
+
     superseded_by: str | None = None
 
 

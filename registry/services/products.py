@@ -76,35 +76,25 @@ def to_record(row: Product) -> ProductIn:
     )
 
 
+def filing_of(row: Product) -> Filing:
+    return Filing(
+        status=Status(row.status),
+        filing_no=row.filing_no,
+        submitted_at=row.submitted_at,
+        filed_at=row.filed_at,
+        valid_until=row.valid_until,
+        tax_rate=row.tax_rate,
+        rejection_reasons=list(row.rejection_reasons),
+    )
+
+
 def to_out(row: Product) -> ProductOut:
-    record = to_record(row)
     return ProductOut(
-        sku=row.sku,
-        brand=row.brand,
-        name_cn=row.name_cn,
-        name_foreign=row.name_foreign,
-        spec=row.spec,
-        category=row.category,
-        hs_code=row.hs_code,
-        ciq_code=row.ciq_code,
-        origin_country=row.origin_country,
-        ingredients=record.ingredients,
-        shelf_life_months=row.shelf_life_months,
-        usage=row.usage,
-        images=record.images,
-        documents=record.documents,
+        **msgspec.structs.asdict(to_record(row)),
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        filing=Filing(
-            status=Status(row.status),
-            filing_no=row.filing_no,
-            submitted_at=row.submitted_at,
-            filed_at=row.filed_at,
-            valid_until=row.valid_until,
-            tax_rate=row.tax_rate,
-            rejection_reasons=list(row.rejection_reasons),
-        ),
+        filing=filing_of(row),
     )
 
 
@@ -113,17 +103,7 @@ FILING_FIELDS: tuple[str, ...] = Filing.__struct_fields__
 
 def filing_state(row: Product) -> dict[str, Any]:
     """The filing half of a record in wire form, as history records it."""
-    state: dict[str, Any] = msgspec.to_builtins(
-        Filing(
-            status=Status(row.status),
-            filing_no=row.filing_no,
-            submitted_at=row.submitted_at,
-            filed_at=row.filed_at,
-            valid_until=row.valid_until,
-            tax_rate=row.tax_rate,
-            rejection_reasons=list(row.rejection_reasons),
-        )
-    )
+    state: dict[str, Any] = msgspec.to_builtins(filing_of(row))
     return state
 
 
