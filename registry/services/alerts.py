@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -20,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import lifecycle
 from registry.domain.alerts import AlertKind, AlertStatus, Due, backoff_seconds, document_alerts, filing_alerts
-from registry.domain.errors import BadRequest, NotFound
+from registry.domain.errors import NotFound
 from registry.domain.lifecycle import Action
 from registry.domain.records import Document, Status
 from registry.models import Alert, Outbox, Product
-from registry.services import history
+from registry.services import cursors
 from registry.services.context import Context, Principal
-from registry.services.products import filing_changes, filing_state
+from registry.services.filings import move
+from registry.services.products import filing_state
 
 log = logging.getLogger("registry.alerts")
 EXPIRY_BATCH = 200
@@ -127,22 +126,8 @@ async def _expire_batch(ctx: Context, thresholds: Sequence[int], outbox: bool) -
         for row in rows:
             target = lifecycle.next_status(Status(row.status), Action.EXPIRE)
             assert target is not None  # the query took filed records only
-            before = filing_state(row)
-            row.status = target.value
-            row.updated_at = now
-            await tx.flush()
-            await history.append(
-                tx,
-                at=now,
-                actor=lifecycle.SYSTEM_EXPIRY,
-                action=Action.EXPIRE.value,
-                sku=row.sku,
-                version=row.version,
-                from_status=Status.FILED.value,
-                to_status=target.value,
-                changes=filing_changes(before, filing_state(row)),
-                reason=f"valid_until {row.valid_until} passed",
-            )
+            reason = f"valid_until {row.valid_until} passed"
+            await move(tx, row, Action.EXPIRE, target, filing_state(row), lifecycle.SYSTEM_EXPIRY, now, reason)
             assert row.valid_until is not None
             due += filing_alerts(row.sku, row.filing_no, row.valid_until, today, thresholds)
         raised = await raise_alerts(tx, due, now, outbox)
@@ -244,18 +229,6 @@ async def deliver(
     return DeliveryReport(delivered=delivered, failed=failed)
 
 
-def _encode_cursor(alert_id: int) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode({"after": alert_id})).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return msgspec.json.decode(raw, type=dict[str, int])["after"]
-    except (binascii.Error, ValueError, KeyError, msgspec.DecodeError) as exc:
-        raise BadRequest("the cursor is not one this service gave out") from exc
-
-
 async def search(
     ctx: Context,
     status: AlertStatus | None,
@@ -272,12 +245,12 @@ async def search(
     if sku is not None:
         stmt = stmt.where(Alert.sku == sku)
     if cursor is not None:
-        stmt = stmt.where(Alert.id > _decode_cursor(cursor))
+        stmt = stmt.where(Alert.id > cursors.decode(cursor, int))
     async with ctx.db.reads() as tx:
         rows = list((await tx.scalars(stmt)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    return AlertPage([_out(row) for row in rows], _encode_cursor(rows[-1].id) if more else None)
+    return AlertPage([_out(row) for row in rows], cursors.encode(rows[-1].id) if more else None)
 
 
 async def acknowledge(ctx: Context, alert_id: int, actor: Principal) -> AlertOut:

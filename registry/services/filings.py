@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -55,25 +56,44 @@ async def act(
                 )
             before = filing_state(row)
             reason = await _apply(ctx, tx, row, action, body)
-            row.status = target.value
-            row.updated_at = now
-            await tx.flush()
-            await history.append(
-                tx,
-                at=now,
-                actor=actor.actor,
-                action=action.value,
-                sku=sku,
-                version=row.version,
-                from_status=status.value,
-                to_status=target.value,
-                changes=filing_changes(before, filing_state(row)),
-                reason=reason,
-            )
+            await move(tx, row, action, target, before, actor.actor, now, reason)
     except IntegrityError as exc:
         raise Conflict(f"filing number {body.filing_no} was issued meanwhile; it cannot be used again") from exc
     ctx.changed([row])
     return to_out(row)
+
+
+async def move(
+    tx: AsyncSession,
+    row: Product,
+    action: Action,
+    target: Status,
+    before: dict[str, Any],
+    actor: str,
+    now: dt.datetime,
+    reason: str | None,
+) -> None:
+    """The one way a filing's status changes: the new status, the version raised, and its history event.
+
+    `before` is the filing as it was when the action began (`filing_state`), so the event names every
+    filing field the action changed.
+    """
+    from_status = row.status
+    row.status = target.value
+    row.updated_at = now
+    await tx.flush()
+    await history.append(
+        tx,
+        at=now,
+        actor=actor,
+        action=action.value,
+        sku=row.sku,
+        version=row.version,
+        from_status=from_status,
+        to_status=target.value,
+        changes=filing_changes(before, filing_state(row)),
+        reason=reason,
+    )
 
 
 async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, body: ActionIn) -> str | None:

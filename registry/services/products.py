@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import rules
-from registry.domain.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
+from registry.domain.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from registry.domain.records import (
     Category,
     Document,
@@ -31,7 +29,7 @@ from registry.domain.records import (
 from registry.domain.reference import wco_subheadings
 from registry.domain.violations import Violation
 from registry.models import Product
-from registry.services import history, reference
+from registry.services import cursors, history, reference
 from registry.services.context import Context, Principal
 
 EXPORT_PAGE = 1000
@@ -239,19 +237,6 @@ async def change(
     return to_out(row)
 
 
-def _encode_cursor(sku: str) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode({"after": sku})).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        after = msgspec.json.decode(raw, type=dict[str, str])["after"]
-    except (binascii.Error, ValueError, KeyError, msgspec.DecodeError) as exc:
-        raise BadRequest("the cursor is not one this service gave out") from exc
-    return after
-
-
 def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
     stmt = select(Product)
     if query.status is not None:
@@ -282,7 +267,7 @@ async def search(ctx: Context, query: ProductQuery) -> ProductPage:
     """One page of the filtered records in SKU order; `next_cursor` continues after the last one."""
     stmt = _filtered(query, ctx.today())
     if query.cursor is not None:
-        stmt = stmt.where(Product.sku > _decode_cursor(query.cursor))
+        stmt = stmt.where(Product.sku > cursors.decode(query.cursor, str))
     stmt = stmt.order_by(Product.sku).limit(query.limit + 1)
     async with ctx.db.reads() as tx:
         rows = list((await tx.scalars(stmt)).all())
@@ -290,13 +275,13 @@ async def search(ctx: Context, query: ProductQuery) -> ProductPage:
     rows = rows[: query.limit]
     return ProductPage(
         items=[to_out(row) for row in rows],
-        next_cursor=_encode_cursor(rows[-1].sku) if more else None,
+        next_cursor=cursors.encode(rows[-1].sku) if more else None,
     )
 
 
 async def export(ctx: Context, query: ProductQuery) -> AsyncIterator[ProductIn]:
     """Every record the query's filters select, in SKU order, read a page at a time."""
-    after: str | None = _decode_cursor(query.cursor) if query.cursor else None
+    after: str | None = cursors.decode(query.cursor, str) if query.cursor else None
     while True:
         stmt = _filtered(query, ctx.today())
         if after is not None:
