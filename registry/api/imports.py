@@ -11,8 +11,9 @@ from litestar.types import ControllerRouterHandler
 from registry.api.auth import Actor, Ctx, Role, allow
 from registry.api.errors import problems
 from registry.api.media import accepts
+from registry.domain.errors import TooLarge
 from registry.services import imports
-from registry.services.imports import Format, ImportReport, Limits, Mode, TooLarge
+from registry.services.imports import Format, ImportReport, Limits, Mode
 
 NDJSON, CSV = "application/x-ndjson", "text/csv"
 

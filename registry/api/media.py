@@ -23,7 +23,11 @@ async def check_media_type(request: Request[Any, Any, Any]) -> None:
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     allowed = request.route_handler.opt.get("accepts", JSON_TYPES)
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    media_type, has_body = "", False
+    for name, value in request.scope["headers"]:  # read once, without building a headers object per request
+        if name == b"content-type":
+            media_type = value.decode("latin-1").partition(";")[0].strip().lower()
+        elif (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
+            has_body = True
     if (has_body or media_type) and media_type not in allowed:
         raise UnsupportedMediaType(f"send the body as one of: {', '.join(sorted(allowed))}")

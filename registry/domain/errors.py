@@ -46,6 +46,10 @@ class PreconditionRequired(RegistryError):
     status, title, slug = 428, "Precondition required", "if-match-required"
 
 
+class TooLarge(RegistryError):
+    status, title, slug = 413, "Content too large", "too-large"
+
+
 class ValidationFailed(RegistryError):
     status, title, slug = 422, "Validation failed", "validation"
 

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import rules
-from registry.domain.errors import RegistryError, ValidationFailed
+from registry.domain.errors import RegistryError, TooLarge, ValidationFailed
 from registry.domain.records import ProductIn, Status, field_changes, normalize
 from registry.domain.rows import RowError, check_header, from_csv, from_ndjson, split_record
 from registry.domain.violations import Violation
@@ -43,10 +43,6 @@ class Mode(StrEnum):
 class Format(StrEnum):
     NDJSON = "ndjson"
     CSV = "csv"
-
-
-class TooLarge(RegistryError):
-    status, title, slug = 413, "Content too large", "too-large"
 
 
 class ImportRefused(RegistryError):

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import operator
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -69,6 +70,13 @@ def _entry(
     return Entry(body, valid_until.toordinal() if filed and valid_until else -1, version)
 
 
+class _Bodies(dict[str, bytes | None]):
+    """SKU → encoded body; an unknown SKU reads as None, so a batch is read by one C-level `itemgetter` call."""
+
+    def __missing__(self, sku: str) -> None:
+        return None
+
+
 class LookupIndex:
     """SKU → encoded look-up body for every product, kept current by this instance's writes and by polling."""
 
@@ -77,8 +85,8 @@ class LookupIndex:
         self._entries: dict[str, Entry] = {}
         # For batches, which are counted per SKU: the bodies alone, and the filed SKUs that have lapsed as of
         # `_today` (found when the day turns, from `_lapse_on`: last valid day → SKUs), so that a look-up in a
-        # batch is one dictionary read.
-        self._bodies: dict[str, bytes] = {}
+        # batch is one dictionary read, done in C.
+        self._bodies = _Bodies()
         self._lapsed: set[str] = set()
         self._lapse_on: dict[int, list[str]] = {}
         self._today = ctx.today().toordinal()
@@ -186,8 +194,11 @@ class LookupIndex:
         """`{items, missing}` for SKUs in request order: an item per position, each unknown SKU once."""
         if today != self._today:
             self._turn_day(today)
-        get = self._bodies.get
-        found = [get(sku) for sku in skus]
+        if not skus:
+            return b'{"items":[],"missing":[]}'
+        # itemgetter reads the 100s of SKUs without a Python-level step per SKU: half the time of a loop here,
+        # where each read is mostly a cache miss on a large dict.
+        found = operator.itemgetter(*skus)(self._bodies) if len(skus) > 1 else (self._bodies[skus[0]],)
         if None not in found and self._lapsed.isdisjoint(skus):  # the common case: all known, none lapsed
             return b'{"items":[' + b",".join(found) + b'],"missing":[]}'  # type: ignore[arg-type]
         bodies: list[bytes] = []

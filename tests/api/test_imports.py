@@ -16,6 +16,7 @@ from litestar import Litestar
 from sqlalchemy import func, select
 
 from registry.cli import main as cli
+from registry.domain.errors import TooLarge
 from registry.models import HistoryEvent, Product
 from registry.services import imports
 from registry.services.context import Principal
@@ -204,7 +205,7 @@ async def test_limits_answer_413_and_write_nothing(app: Litestar, client: Client
 
     limits = imports.Limits(max_bytes=20_000, max_rows=1000)
     actor = Principal("cli", "tester", "admin")
-    with pytest.raises(imports.TooLarge):
+    with pytest.raises(TooLarge):
         await imports.run(app.state.ctx, trickle(), imports.Format.NDJSON, imports.Mode.PARTIAL, False, actor, limits)
     assert await count(app, Product) == 0
     assert await count(app, HistoryEvent) == 0

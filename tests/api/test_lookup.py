@@ -108,6 +108,35 @@ async def test_a_batch_is_1_to_1000_skus(client: Client, auth: Auth) -> None:
     assert len(full.json()["missing"]) == 1000
 
 
+async def test_a_batch_body_is_read_whole_and_refused_clearly(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL)
+    headers = {**auth("declaration"), "Content-Type": "application/json"}
+
+    async def in_pieces() -> Any:  # chunked, no Content-Length: several ASGI messages
+        for piece in (b'{"sku', b's": ["', SKU.encode(), b'", "NOPE"]}'):
+            yield piece
+
+    pieced = await client.post("/v1/lookup", content=in_pieces(), headers=headers)
+    assert pieced.status_code == 200
+    assert [item["sku"] for item in pieced.json()["items"]] == [SKU]
+    assert pieced.json()["missing"] == ["NOPE"]
+    refusals = {
+        b'{"skus": [': (400, "bad-request"),
+        b'{"skus": ["A"], "more": 1}': (422, "validation"),
+        b'{"skus": ["' + b"x" * 65 + b'"]}': (422, "validation"),
+        b'{"skus": [1]}': (422, "validation"),
+        b'{"skus": ["' + b"A" * 300_000 + b'"]}': (413, "too-large"),
+    }
+    for body, (status, slug) in refusals.items():
+        response = await client.post("/v1/lookup", content=body, headers=headers)
+        assert response.status_code == status, body[:40]
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"].endswith(slug)
+    unknown = await client.post("/v1/lookup", content=b'{"skus": ["A"], "more": 1}', headers=headers)
+    violation = unknown.json()["violations"][0]
+    assert (violation["field"], violation["code"]) == ("/more", "unknown_field")
+
+
 async def test_who_may_look_up(client: Client, auth: Auth) -> None:
     await file_product(client, auth, UNTIL)
     for role in ("declaration", "reviewer", "auditor", "admin"):

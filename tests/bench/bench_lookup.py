@@ -2,7 +2,8 @@
 
 Prints, from one run: the ceiling (a constant Litestar endpoint, same server settings), GET /v1/lookup/{sku}
 over random SKUs, POST /v1/lookup with 100 random SKUs, the same GET while a bulk write runs, payload sizes,
-and the index's memory per record at 1M records. Each figure is the median of three wrk runs.
+and the index's memory per record at 1M records. Each figure is the median of three wrk runs; the ceiling
+and the look-ups are measured in alternation, round by round, so their ratio is not skewed by the machine's drift.
 """
 
 from __future__ import annotations
@@ -142,33 +143,32 @@ def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes
     raise RuntimeError(f"{target} did not start")
 
 
-def wrk(port: int, lua: str, key: str) -> tuple[float, float, float]:
-    """(requests/s, p50 ms, p99 ms), median of RUNS runs."""
+def wrk(port: int, lua: str, key: str, warm: bool = False) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) of one wrk run; `warm` runs 2 s uncounted first."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua)
-    subprocess.run(  # a warm-up, not counted
-        ["wrk", "-t2", "-c16", "-d2s", "-s", script.name, f"http://127.0.0.1:{port}"],
-        capture_output=True,
-        env={**os.environ, "KEY": key},
-        check=True,
-    )
-    results = []
-    for _ in range(RUNS):
-        out = subprocess.run(
-            [*WRK, "-s", script.name, f"http://127.0.0.1:{port}"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "KEY": key},
+    env = {**os.environ, "KEY": key}
+    if warm:
+        subprocess.run(
+            ["wrk", "-t2", "-c16", "-d2s", "-s", script.name, f"http://127.0.0.1:{port}"],
+            env=env,
             check=True,
-        ).stdout
-        if "Non-2xx" in out:
-            raise RuntimeError(out)
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-        p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
-        p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
-        results.append((rps, p50, p99))
+            capture_output=True,
+        )
+    out = subprocess.run(
+        [*WRK, "-s", script.name, f"http://127.0.0.1:{port}"], capture_output=True, text=True, env=env, check=True
+    ).stdout
     Path(script.name).unlink()
-    return tuple(statistics.median(r[i] for r in results) for i in range(3))  # type: ignore[return-value]
+    if "Non-2xx" in out:
+        raise RuntimeError(out)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    return rps, p50, p99
+
+
+def median(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    return tuple(statistics.median(run[i] for run in runs) for i in range(3))  # type: ignore[return-value]
 
 
 def _ms(value: str) -> float:
@@ -210,34 +210,40 @@ def index_bytes_per_record(count: int = 1_000_000) -> float:
 
 
 async def main() -> None:
+    get_lua = GET_LUA.replace("%d", str(PRODUCTS - 1))
+    post_lua = POST_LUA.replace("%d", str(PRODUCTS - 1))
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         made = await prepare(url)
         ceiling_port, port = free_port(), free_port()
         env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_SCHEDULER": "off"}
+        # Both servers stay up (an idle one costs nothing) and every round measures the ceiling next to the
+        # look-ups, so each ratio compares runs made within a minute of each other on this shared machine.
         ceiling = serve("tests.bench.ceiling:app", ceiling_port, env)
-        try:
-            base = wrk(ceiling_port, GET_LUA.replace("%d", str(PRODUCTS - 1)), "none")
-        finally:
-            ceiling.send_signal(signal.SIGINT)
-            ceiling.wait()
         server = serve("registry.app:create_app", port, env)
         try:
             auth = {"Authorization": f"Bearer {made['declaration']}"}
             lookup_size = len(httpx.get(f"http://127.0.0.1:{port}/v1/lookup/B000001", headers=auth).content)
             admin = {"Authorization": f"Bearer {made['admin']}"}
             record_size = len(httpx.get(f"http://127.0.0.1:{port}/v1/products/B000001", headers=admin).content)
-            one = wrk(port, GET_LUA.replace("%d", str(PRODUCTS - 1)), made["declaration"])
-            many = wrk(port, POST_LUA.replace("%d", str(PRODUCTS - 1)), made["declaration"])
+            key = made["declaration"]
+            runs: dict[str, list[tuple[float, float, float]]] = {"base": [], "one": [], "many": [], "busy": []}
+            for n in range(RUNS):
+                runs["base"].append(wrk(ceiling_port, get_lua, "none", warm=n == 0))
+                runs["one"].append(wrk(port, get_lua, key, warm=n == 0))
+                runs["many"].append(wrk(port, post_lua, key, warm=n == 0))
             bulk = writer(port, made["catalog"], stop_after=SECONDS * RUNS + 5)
             time.sleep(1)
             try:
-                busy = wrk(port, GET_LUA.replace("%d", str(PRODUCTS - 1)), made["declaration"])
+                runs["busy"] = [wrk(port, get_lua, key) for _ in range(RUNS)]
             finally:
                 bulk.wait()
+            runs["base"].append(wrk(ceiling_port, get_lua, "none"))  # the ceiling after the bulk write too
         finally:
-            server.send_signal(signal.SIGINT)
-            server.wait()
+            for process in (ceiling, server):
+                process.send_signal(signal.SIGINT)
+                process.wait()
+    base, one, many, busy = (median(runs[name]) for name in ("base", "one", "many", "busy"))
     per_record = index_bytes_per_record()
 
     def row(name: str, figures: tuple[float, float, float], per: float = 1.0) -> None:
@@ -246,7 +252,10 @@ async def main() -> None:
         extra = f"  {rps * per:,.0f} SKUs/s" if per > 1 else ""
         print(f"{name:<36} {rps:>9,.0f} req/s {ratio:>5.2f}x  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms{extra}")
 
-    print(f"{PRODUCTS:,} products; uvicorn 1 worker, uvloop, httptools; {' '.join(WRK)}; median of {RUNS}")
+    print(f"{PRODUCTS:,} products; uvicorn 1 worker, uvloop, httptools; {' '.join(WRK)}; medians of {RUNS} runs,")
+    print("the ceiling measured in each round next to the look-ups (and once more after the bulk write)")
+    spread = ", ".join(f"{rps:,.0f}" for rps, _, _ in runs["base"])
+    print(f"ceiling runs: {spread} req/s; POST runs: {', '.join(f'{rps:,.0f}' for rps, _, _ in runs['many'])} req/s")
     row("ceiling: constant Litestar endpoint", base)
     row("GET /v1/lookup/{sku}", one)
     row("POST /v1/lookup (100 SKUs)", many, per=100)
