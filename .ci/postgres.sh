@@ -25,10 +25,19 @@ stop() {
 trap stop EXIT
 
 "${run_as[@]}" "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >/dev/null
-"${run_as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -c port=$port -k $data -c fsync=off -c max_connections=200" start >/dev/null
+# Settings in the data directory, so that a plain `pg_ctl start` (the fault test's) brings the same server back.
+cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$data'
+fsync = off
+max_connections = 200
+CONF
+pg_ctl=("${run_as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log")
+"${pg_ctl[@]}" -w start >/dev/null
 "${run_as[@]}" "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE registry_test" >/dev/null
 
 export REGISTRY_TEST_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:$port/registry_test"
-export REGISTRY_TEST_PG_DATA="$data" REGISTRY_TEST_PG_BIN="$bin"
+# The fault test stops and starts the server with this command (`$REGISTRY_TEST_PG_CTL stop -m fast`).
+export REGISTRY_TEST_PG_CTL="${pg_ctl[*]}"
 "$@"

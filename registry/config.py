@@ -24,6 +24,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     key_cache_seconds: float = 60.0
     pool_size: int = 10
     pool_timeout_seconds: float = 10.0
+    connect_timeout_seconds: float = 5.0
+    statement_timeout_seconds: float = 60.0
     timezone: str = "Asia/Shanghai"
     lookup_staleness_ms: int = 1000
 
@@ -63,6 +65,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name, field in (
             ("KEY_CACHE_SECONDS", "key_cache_seconds"),
             ("POOL_TIMEOUT_SECONDS", "pool_timeout_seconds"),
+            ("CONNECT_TIMEOUT_SECONDS", "connect_timeout_seconds"),
+            ("STATEMENT_TIMEOUT_SECONDS", "statement_timeout_seconds"),
         ):
             if value := get(name):
                 raw[field] = float(value)

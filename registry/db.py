@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -42,11 +45,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, pool_pre_ping=False, **JSON_CODEC)
         _configure_sqlite(engine)
         return engine
+    # A server that does not answer is given up on within the connect or statement timeout (asyncpg's own
+    # defaults are 60 s and none), and the request answers 503 instead of hanging.
     return create_async_engine(
         url,
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout_seconds,
         pool_pre_ping=True,
+        connect_args={
+            "timeout": settings.connect_timeout_seconds,
+            "command_timeout": settings.statement_timeout_seconds,
+        },
         **JSON_CODEC,
     )
 
@@ -82,6 +91,25 @@ class Database:
         self.engine = create_engine(settings)
         self.reads = async_sessionmaker(self.engine, expire_on_commit=False)
         self.writes = async_sessionmaker(self.engine.execution_options(writes=True), expire_on_commit=False)
+
+    @asynccontextmanager
+    async def exclusive(self, job: str) -> AsyncIterator[bool]:
+        """Whether this instance runs `job` now, held for the block: on PostgreSQL a session advisory lock, taken
+        without waiting (False while another instance holds it, released when the block ends or the connection
+        dies); on SQLite always True, the file's write lock ordering its writers."""
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(job.encode()).digest()[:8], "big", signed=True)
+        async with self.engine.connect() as connection:
+            held = bool(await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+            await connection.commit()
+            try:
+                yield held
+            finally:
+                if held:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    await connection.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -35,6 +35,7 @@ LEASE = dt.timedelta(seconds=60)
 class ScanReport(msgspec.Struct):
     expired: int
     raised: int
+    skipped: bool = False  # another instance was scanning
 
 
 class DeliveryReport(msgspec.Struct):
@@ -138,9 +139,19 @@ async def _expire_batch(ctx: Context, thresholds: Sequence[int], outbox: bool) -
 async def scan(ctx: Context, thresholds: Sequence[int], outbox: bool) -> ScanReport:
     """One pass: expire what has lapsed, then raise every alert that is due and not raised yet.
 
-    Safe to run on several instances at once: a record is expired only while it is still filed (row locks
-    on PostgreSQL, the write lock on SQLite), and an alert exists once by its unique key.
+    Safe to run on several instances at once: on PostgreSQL one instance scans while the others skip (an
+    advisory lock); beneath that, a record is expired only while it is still filed (row locks on PostgreSQL,
+    the write lock on SQLite), and an alert exists once by its unique key.
     """
+    async with ctx.db.exclusive("expiry-scan") as mine:
+        if not mine:
+            log.info("expiry scan: another instance is scanning; skipped")
+            return ScanReport(expired=0, raised=0, skipped=True)
+        return await expire_and_raise(ctx, thresholds, outbox)
+
+
+async def expire_and_raise(ctx: Context, thresholds: Sequence[int], outbox: bool) -> ScanReport:
+    """The scan's work, without the lock: the database constraints alone keep it exact when run twice at once."""
     expired = raised = 0
     while True:
         count, new = await _expire_batch(ctx, thresholds, outbox)

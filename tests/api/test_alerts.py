@@ -136,7 +136,8 @@ async def test_acknowledge(app: Litestar, client: Client, auth: Auth, clock: Fak
 async def test_two_scans_at_once_over_1000_due_records(
     app: Litestar, client: Client, auth: Auth, database_url: str, clock: FakeClock
 ) -> None:
-    """Two engines (two instances) scan one database together: every record expires once, every alert once."""
+    """Two engines (two instances) do the scan's work at once, without the advisory lock that would make one of
+    them skip: the database constraints alone expire every record once and raise every alert once."""
     await file_product(client, auth, TODAY + dt.timedelta(days=10))
     async with app.state.ctx.db.engine.begin() as connection:  # 999 more filed records, copied from the first
         columns = (
@@ -155,7 +156,7 @@ async def test_two_scans_at_once_over_1000_due_records(
     set_day(clock, TODAY + dt.timedelta(days=11))
     contexts = [Context(db=Database(Settings(database_url=database_url)), clock=clock) for _ in range(2)]
     try:
-        reports_ = await asyncio.gather(*(alerts.scan(ctx, THRESHOLDS, outbox=True) for ctx in contexts))
+        reports_ = await asyncio.gather(*(alerts.expire_and_raise(ctx, THRESHOLDS, outbox=True) for ctx in contexts))
     finally:
         for ctx in contexts:
             await ctx.db.dispose()
@@ -173,6 +174,26 @@ async def test_two_scans_at_once_over_1000_due_records(
     assert {count for _, count in expiries} == {1}
     assert alert_count == distinct == 1000
     assert (await client.get("/v1/audit/verify", headers=auth("auditor"))).json()["ok"] is True
+
+
+async def test_a_scan_skips_while_another_instance_scans(
+    app: Litestar, client: Client, auth: Auth, database_url: str, clock: FakeClock
+) -> None:
+    await file_product(client, auth, TODAY + dt.timedelta(days=10))
+    set_day(clock, TODAY + dt.timedelta(days=11))
+    other = Context(db=Database(Settings(database_url=database_url)), clock=clock)
+    try:
+        async with other.db.exclusive("expiry-scan") as held:
+            assert held
+            report = await alerts.scan(app.state.ctx, THRESHOLDS, outbox=False)
+        on_postgres = app.state.ctx.db.engine.dialect.name == "postgresql"
+        assert report.skipped is on_postgres  # SQLite has one writer at a time anyway
+        assert report.expired == (0 if on_postgres else 1)
+        again = await alerts.scan(app.state.ctx, THRESHOLDS, outbox=False)  # the lock was let go
+        assert not again.skipped
+        assert report.expired + again.expired == 1
+    finally:
+        await other.db.dispose()
 
 
 async def test_the_expiring_report_as_json_csv_file_and_cli(
