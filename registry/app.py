@@ -19,8 +19,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from registry import jobs
 from registry.api import alerts, filings, imports, lookup, ops, products, reference
 from registry.api.auth import PUBLIC, AuthMiddleware, current_principal
+from registry.api.checks import check_request, learn_query_names
 from registry.api.errors import EXCEPTION_HANDLERS
-from registry.api.media import check_media_type
 from registry.api.metrics import MetricsMiddleware
 from registry.config import Settings
 from registry.db import Database
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
     def provide_ctx(request: Request[Any, Any, Any]) -> Context:
         return ctx
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *ops.ROUTES,
             *products.ROUTES,
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             *alerts.ROUTES,
             *reference.ROUTES,
         ],
-        before_request=check_media_type,
+        before_request=check_request,
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),
             "actor": Provide(current_principal, sync_to_thread=False),
@@ -98,3 +98,5 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         ),
         debug=False,
     )
+    learn_query_names(app)
+    return app

@@ -15,6 +15,8 @@ from registry.services import alerts, reports
 from registry.services.alerts import AlertOut, AlertPage
 from registry.services.reports import ExpiringReport
 
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer: past it no alert exists, and PostgreSQL could not take it
+
 
 @get("/v1/alerts", opt=allow(*READERS), responses=problems(400, 401, 403))
 async def list_alerts(
@@ -35,7 +37,9 @@ async def list_alerts(
     status_code=200,
     responses=problems(400, 401, 403, 404),
 )
-async def acknowledge_alert(alert_id: Annotated[int, PathParameter(ge=1)], ctx: Ctx, actor: Actor) -> AlertOut:
+async def acknowledge_alert(
+    alert_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], ctx: Ctx, actor: Actor
+) -> AlertOut:
     """Acknowledge an alert; who and when are recorded, and a second acknowledgement changes nothing."""
     return await alerts.acknowledge(ctx, alert_id, actor)
 

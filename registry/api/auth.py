@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -9,6 +10,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.openapi.spec import Operation
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from registry.services.context import Context, Principal
@@ -29,6 +31,14 @@ READERS = (Role.CATALOG, Role.REVIEWER, Role.AUDITOR)
 Ctx = NamedDependency[Context]
 Actor = NamedDependency[Principal]
 PUBLIC: dict[str, Any] = {"public": True}
+
+
+@dataclass
+class PublicOperation(Operation):
+    """A public route's OpenAPI operation: no security requirement, where the document's default is a key."""
+
+    def __post_init__(self) -> None:
+        self.security = []
 
 
 def allow(*roles: Role) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from litestar.params import FromQuery
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx, Role, allow
+from registry.api.checks import accepts
 from registry.api.errors import problems
-from registry.api.media import accepts
 from registry.domain.errors import TooLarge
 from registry.services import imports
 from registry.services.imports import Format, ImportReport, Limits, Mode

@@ -8,7 +8,7 @@ from litestar.plugins.prometheus import PrometheusController
 from litestar.types import ControllerRouterHandler
 
 from registry import schema
-from registry.api.auth import PUBLIC, Ctx
+from registry.api.auth import PUBLIC, Ctx, PublicOperation
 from registry.api.errors import problems
 from registry.domain.errors import Unavailable
 
@@ -17,7 +17,7 @@ class Health(msgspec.Struct):
     status: str
 
 
-@get("/health", opt=PUBLIC, include_in_schema=True)
+@get("/health", opt=PUBLIC, operation_class=PublicOperation)
 async def health() -> Health:
     """The process is alive."""
     return Health("ok")
@@ -28,7 +28,7 @@ class Readiness(msgspec.Struct):
     revision: str
 
 
-@get("/ready", opt=PUBLIC, responses=problems(503))
+@get("/ready", opt=PUBLIC, operation_class=PublicOperation, responses=problems(503))
 async def ready(ctx: Ctx) -> Readiness:
     """The database answers and is migrated to this release's head."""
     head = schema.head_revision()

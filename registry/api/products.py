@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
@@ -63,7 +66,25 @@ async def change_product(
     return _with_etag(await products.change(ctx, sku, data, version, actor))
 
 
-@get("/v1/products", opt=allow(*READERS), responses=problems(400, 401, 403))
+@dataclass
+class ListOperation(Operation):
+    """The record list's OpenAPI operation: its 200 is JSON, or CSV for an export."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            ok.content["text/csv"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+
+
+@get(
+    "/v1/products",
+    opt=allow(*READERS),
+    operation_class=ListOperation,
+    responses={
+        200: ResponseSpec(ProductPage, description="A page of records; CSV with format=csv", generate_examples=False)
+    }
+    | problems(400, 401, 403),
+)
 async def list_products(
     request: Request[Any, Any, Any],
     ctx: Ctx,
@@ -93,7 +114,8 @@ async def list_products(
     wants_csv = request.accept.best_match(["application/json", "text/csv"], default="application/json") == "text/csv"
     if export_format == "csv" or (export_format is None and wants_csv):
         # The header, not media_type: Litestar lets a route's own media type win over a response's.
-        return Stream(_csv(products.export(ctx, query)), headers={"Content-Type": "text/csv; charset=utf-8"})
+        records = await products.export(ctx, query)
+        return Stream(_csv(records), headers={"Content-Type": "text/csv; charset=utf-8"})
     return await products.search(ctx, query)
 
 

@@ -280,19 +280,31 @@ async def search(ctx: Context, query: ProductQuery) -> ProductPage:
 
 
 async def export(ctx: Context, query: ProductQuery) -> AsyncIterator[ProductIn]:
-    """Every record the query's filters select, in SKU order, read a page at a time."""
-    after: str | None = cursors.decode(query.cursor, str) if query.cursor else None
-    while True:
-        stmt = _filtered(query, ctx.today())
-        if after is not None:
-            stmt = stmt.where(Product.sku > after)
-        async with ctx.db.reads() as tx:
-            rows = list((await tx.scalars(stmt.order_by(Product.sku).limit(EXPORT_PAGE))).all())
-        for row in rows:
-            yield to_record(row)
-        if len(rows) < EXPORT_PAGE:
-            return
-        after = rows[-1].sku
+    """Every record the query's filters select, in SKU order, read a page at a time.
+
+    The cursor is checked and the first page read before this returns, so that a bad cursor or an absent
+    database is answered with a problem, not found after the response has begun.
+    """
+    after = cursors.decode(query.cursor, str) if query.cursor is not None else None
+    page = await _export_page(ctx, query, after)
+
+    async def records(page: list[Product]) -> AsyncIterator[ProductIn]:
+        while True:
+            for row in page:
+                yield to_record(row)
+            if len(page) < EXPORT_PAGE:
+                return
+            page = await _export_page(ctx, query, page[-1].sku)
+
+    return records(page)
+
+
+async def _export_page(ctx: Context, query: ProductQuery, after: str | None) -> list[Product]:
+    stmt = _filtered(query, ctx.today())
+    if after is not None:
+        stmt = stmt.where(Product.sku > after)
+    async with ctx.db.reads() as tx:
+        return list((await tx.scalars(stmt.order_by(Product.sku).limit(EXPORT_PAGE))).all())
 
 
 async def validate(ctx: Context, data: ProductIn) -> ValidationReport:

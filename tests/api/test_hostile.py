@@ -76,10 +76,19 @@ PAGING = [
         {"expiring_within_days": "-3"},
         {"status": "filed' OR 1=1 --"},
         {"category": "cosmetics\x00"},
+        {"cursor": "\x95", "format": "csv"},  # refused before the export begins, not in the middle of it
+        {"cursor": "", "format": "csv"},
+        {"stauts": "filed"},  # a misspelt filter is refused rather than ignored
     ],
 )
 async def test_hostile_list_parameters(client: Client, auth: Auth, params: dict[str, str]) -> None:
     assert_4xx(await client.get("/v1/products", params=params, headers=auth("catalog")))
+
+
+async def test_an_unknown_query_parameter_is_named(client: Client, auth: Auth) -> None:
+    response = await client.get("/v1/alerts", params={"limit": "5", "sattus": "open"}, headers=auth("reviewer"))
+    assert response.status_code == 400
+    assert response.json()["invalid_params"] == [{"name": "sattus", "reason": "not a parameter of this route"}]
 
 
 @pytest.mark.parametrize("params", [*PAGING, {"status": "closed"}, {"kind": "' OR 1=1"}])

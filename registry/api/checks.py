@@ -1,0 +1,52 @@
+"""What every request is checked for before its handler runs: a body says what it is (a JSON route refuses
+other media types with 415), and the query names only parameters the route has (a misspelt filter is a 400,
+not a silently unfiltered answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.routes import HTTPRoute
+
+JSON_TYPES = frozenset({"application/json", "application/merge-patch+json", "application/problem+json"})
+
+
+class UnsupportedMediaType(HTTPException):
+    status_code = 415
+
+
+def accepts(*media_types: str) -> dict[str, Any]:
+    """Route options naming the body media types a route reads (JSON when not named)."""
+    return {"accepts": frozenset(media_types)}
+
+
+def learn_query_names(app: Litestar) -> None:
+    """Note on each route handler the query parameters it reads, once, from the framework's own parsing model."""
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler, model in route.route_handler_map.values():
+                handler.opt["query"] = frozenset(param.field_alias for param in model.expected_query_params)
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    if request.scope["query_string"]:
+        known = request.route_handler.opt.get("query", frozenset())
+        unknown = sorted({name for name in request.query_params if name not in known})
+        if unknown:
+            problems = [
+                {"key": name, "message": "not a parameter of this route", "source": "query"} for name in unknown
+            ]
+            raise ValidationException("unknown query parameters", extra=problems)
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    allowed = request.route_handler.opt.get("accepts", JSON_TYPES)
+    media_type, has_body = "", False
+    for name, value in request.scope["headers"]:  # read once, without building a headers object per request
+        if name == b"content-type":
+            media_type = value.decode("latin-1").partition(";")[0].strip().lower()
+        elif (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
+            has_body = True
+    if (has_body or media_type) and media_type not in allowed:
+        raise UnsupportedMediaType(f"send the body as one of: {', '.join(sorted(allowed))}")
