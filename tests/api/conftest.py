@@ -7,8 +7,8 @@ import datetime as dt
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,21 @@ async def database_url(migrated_url: str, tmp_path: Path) -> AsyncIterator[str]:
     path = tmp_path / "registry.db"
     shutil.copyfile(migrated_url.removeprefix("sqlite+aiosqlite:///"), path)
     yield f"sqlite+aiosqlite:///{path}"
+
+
+@contextmanager
+def own_database(migrated_url: str, folder: Path, name: str) -> Iterator[str]:
+    """A migrated database for tests that run service processes of their own (a copy of the template)."""
+    if not PG_URL:
+        path = folder / f"{name}.db"
+        shutil.copyfile(migrated_url.removeprefix("sqlite+aiosqlite:///"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE registry_template"))
+    try:
+        yield _pg_database(name)
+    finally:
+        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ scheme answering without a key (`ignored_auth`)."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from tests.api.conftest import PG_URL, _pg_admin, _pg_database
+from tests.api.conftest import own_database
 from tests.api.servers import make_keys, serving
 
 DOCUMENT = Path(__file__).parents[2] / "openapi" / "openapi.json"
@@ -49,25 +47,10 @@ class AdminKey:
 @pytest.fixture(scope="module")
 def service(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One service process on a database of this module's, which has an admin key."""
-    if PG_URL:
-        asyncio.run(
-            _pg_admin(
-                "DROP DATABASE IF EXISTS registry_contract",
-                "CREATE DATABASE registry_contract TEMPLATE registry_template",
-            )
-        )
-        url = _pg_database("registry_contract")
-    else:
-        path = tmp_path_factory.mktemp("contract") / "registry.db"
-        shutil.copyfile(migrated_url.removeprefix("sqlite+aiosqlite:///"), path)
-        url = f"sqlite+aiosqlite:///{path}"
-    ADMIN_KEY["key"] = make_keys(url, "admin")["admin"]
-    try:
+    with own_database(migrated_url, tmp_path_factory.mktemp("contract"), "registry_contract") as url:
+        ADMIN_KEY["key"] = make_keys(url, "admin")["admin"]
         with serving(url) as base_url:
             yield base_url
-    finally:
-        if PG_URL:
-            asyncio.run(_pg_admin("DROP DATABASE IF EXISTS registry_contract WITH (FORCE)"))
 
 
 @schema.parametrize()
