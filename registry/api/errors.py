@@ -117,8 +117,19 @@ def _integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response
     return problem(request, 409, "a concurrent change conflicted with this one; retry", "conflict")
 
 
+# SQLSTATE classes and codes that say the server cannot serve now, not that the request was wrong: connection
+# exceptions, insufficient resources (too many connections), shutting down or starting up, a cancelled statement
+# (the statement timeout), a serialization failure or deadlock a retry resolves.
+_TRANSIENT_SQLSTATES = ("08", "53", "57P", "57014", "40001", "40P01")
+
+
 def _dbapi(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
-    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if (
+        exc.connection_invalidated
+        or isinstance(exc, (OperationalError, InterfaceError))
+        or (sqlstate and sqlstate.startswith(_TRANSIENT_SQLSTATES))
+    ):
         return _database_unavailable(request, exc)
     return _unexpected(request, exc)
 

@@ -165,12 +165,19 @@ class LookupIndex:
         return len(skus)
 
     async def _poll(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(self._interval)
             try:
                 await self.refresh()
-            except Exception:
-                log.warning("look-up index refresh failed; retrying", exc_info=True)
+            except Exception as exc:
+                if not failing:  # once per outage, not at every poll
+                    log.warning("look-up index refresh failed (%s); retrying until it succeeds", exc, exc_info=True)
+                failing = True
+            else:
+                if failing:
+                    log.info("look-up index refresh succeeded again")
+                failing = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._poll(), name="lookup-index-poll")
