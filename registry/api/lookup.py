@@ -23,7 +23,8 @@ from registry.services.lookup import DeclarationIn, DeclarationOut, LookupIndex,
 LOOKUP_ROLES = allow(Role.DECLARATION, Role.REVIEWER, Role.AUDITOR)
 SKU_LENGTH, BATCH = 64, 1000
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=SKU_LENGTH)]
-MAX_BATCH_BYTES = 4 * BATCH * SKU_LENGTH  # room for any valid batch, escapes and spacing included
+# The largest valid batch, every code point written as an escaped surrogate pair (12 bytes), with room for spacing.
+MAX_BATCH_BYTES = BATCH * (12 * SKU_LENGTH + 16) + 1024
 
 
 class LookupIn(msgspec.Struct, forbid_unknown_fields=True):
