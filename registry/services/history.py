@@ -6,13 +6,15 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import history as chain
 from registry.domain.errors import NotFound
 from registry.models import HISTORY_TABLE, HistoryEvent, HistoryHead
 from registry.services.context import Context
+
+CHANGES_CHANNEL = "registry_changes"  # PostgreSQL: a NOTIFY per committing change, with the chain's new last seq
 
 
 class EventOut(msgspec.Struct):
@@ -68,6 +70,8 @@ async def append_many(tx: AsyncSession, events: list[NewEvent]) -> None:
         previous = digest
     await tx.execute(insert(HISTORY_TABLE), rows)
     head.last_seq, head.last_hash = seq, previous
+    if tx.get_bind().dialect.name == "postgresql":  # delivered to the listeners when (and if) this commits
+        await tx.execute(text("SELECT pg_notify(:channel, :seq)"), {"channel": CHANGES_CHANNEL, "seq": str(seq)})
     await tx.flush()
 
 

@@ -2,7 +2,8 @@
 
 Each instance keeps every product's look-up body in memory, encoded when the product changes, not when it is
 read. A change made on this instance reaches the index as its transaction commits; a change made on another
-instance is found by polling the history (its seq orders every change) within the configured staleness.
+instance is found by polling the history (its seq orders every change) within the configured staleness, and on
+PostgreSQL sooner: each committed change NOTIFYs, and a listening index refreshes at once.
 `declarable` is decided at read time from the stored valid_until, so a filing past its day is never declarable.
 """
 
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.domain import lifecycle
 from registry.domain.errors import NotFound, ValidationFailed
@@ -27,6 +29,7 @@ from registry.domain.tax import ORDER_LIMIT, line_tax, line_value
 from registry.domain.violations import Violation, pointer
 from registry.models import FilingNumber, HistoryEvent, HistoryHead, Product
 from registry.services.context import Context
+from registry.services.history import CHANGES_CHANNEL
 
 log = logging.getLogger("registry.lookup")
 _TRUE = b'"declarable":true'
@@ -93,6 +96,8 @@ class LookupIndex:
         self._seq = 0
         self._interval = max(staleness_ms, 10) / 2000
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._listener: AsyncConnection | None = None
         ctx.watchers.append(self.apply)
 
     def __len__(self) -> int:
@@ -167,8 +172,8 @@ class LookupIndex:
     async def _poll(self) -> None:
         failing = False
         while True:
-            await asyncio.sleep(self._interval)
             try:
+                await self._listen()
                 await self.refresh()
             except Exception as exc:
                 if not failing:  # once per outage, not at every poll
@@ -178,6 +183,38 @@ class LookupIndex:
                 if failing:
                     log.info("look-up index refresh succeeded again")
                 failing = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+
+    async def _listen(self) -> None:
+        """On PostgreSQL, hold a connection that LISTENs for committed changes; again after it was lost."""
+        if self._ctx.db.engine.dialect.name != "postgresql":
+            return
+        if self._listener is not None:
+            driver = (await self._listener.get_raw_connection()).driver_connection
+            if driver is not None and not driver.is_closed():
+                return
+            await self._unlisten()
+        connection = await self._ctx.db.engine.connect()
+        try:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.add_listener(CHANGES_CHANNEL, self._notified)
+        except BaseException:
+            await connection.invalidate()
+            raise
+        self._listener = connection
+        self._wake.set()  # changes may have committed while no one listened
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _unlisten(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.invalidate()  # the connection is not returned to the pool: LISTEN stays with it
+            self._listener = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._poll(), name="lookup-index-poll")
@@ -187,6 +224,7 @@ class LookupIndex:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._unlisten()
 
     def body(self, sku: str, today: int) -> tuple[bytes, str] | None:
         """The encoded look-up and its ETag, with `declarable` as of the day `today` (an ordinal)."""

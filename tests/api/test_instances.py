@@ -5,13 +5,14 @@ both, look-ups alongside. Nothing is lost, nothing fails, and the history tells 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.api.conftest import own_database
+from tests.api.conftest import PG_URL, own_database
 from tests.api.servers import make_keys, serving
 from tests.samples import sk2
 
@@ -100,3 +101,32 @@ async def test_twenty_writers_on_two_instances_lose_nothing(instances: Instances
         verify = await auditor.get("/v1/audit/verify")
         assert verify.json()["ok"] is True, verify.text
     print(f"\n{WRITERS * CHANGES} changes by {WRITERS} writers on 2 instances, {stale} stale attempts retried")
+
+
+@pytest.mark.skipif(not PG_URL, reason="NOTIFY is PostgreSQL's")
+def test_a_change_reaches_the_other_instance_by_notify(
+    migrated_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With polling set to once a minute, a change made through one instance is in the other's look-ups at once:
+    the change's commit NOTIFYs, and the listening index refreshes."""
+    with own_database(migrated_url, tmp_path_factory.mktemp("notify"), "registry_notify") as url:
+        keys = make_keys(url, "catalog", "declaration")
+        slow = {"REGISTRY_LOOKUP_STALENESS_MS": "120000"}
+        with serving(url, **slow) as first, serving(url, **slow) as second:
+            catalog = httpx.Client(base_url=first, headers={"Authorization": f"Bearer {keys['catalog']}"})
+            declaration = httpx.Client(base_url=second, headers={"Authorization": f"Bearer {keys['declaration']}"})
+            with catalog, declaration:
+                delays = []
+                for n in range(5):
+                    sku = f"N-{n}"
+                    assert catalog.post("/v1/products", json=sk2(sku=sku)).status_code == 201
+                    changed = catalog.patch(
+                        f"/v1/products/{sku}", json={"hs_code": "3304991000"}, headers={"If-Match": '"1"'}
+                    )
+                    assert changed.status_code == 200, changed.text
+                    start = time.monotonic()
+                    while declaration.get(f"/v1/lookup/{sku}").json().get("hs_code") != "3304991000":
+                        assert time.monotonic() - start < 5, "the change did not reach the other instance"
+                        time.sleep(0.005)
+                    delays.append(time.monotonic() - start)
+    print(f"\nchange visible on the other instance after {', '.join(f'{d * 1000:.0f}' for d in delays)} ms")
