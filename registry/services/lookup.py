@@ -34,6 +34,7 @@ from registry.services.history import CHANGES_CHANNEL
 log = logging.getLogger("registry.lookup")
 _TRUE = b'"declarable":true'
 _FALSE = b'"declarable":false'
+STOP_SECONDS = 10.0
 _COLUMNS = (Product.sku, Product.filing_no, Product.hs_code, Product.tax_rate, Product.status, Product.valid_until)
 
 
@@ -81,7 +82,8 @@ class _Bodies(dict[str, bytes | None]):
 
 
 class LookupIndex:
-    """SKU → encoded look-up body for every product, kept current by this instance's writes and by polling."""
+    """SKU → encoded look-up body for every product, kept current by this instance's writes, by polling and,
+    on PostgreSQL, by NOTIFY."""
 
     def __init__(self, ctx: Context, staleness_ms: int) -> None:
         self._ctx = ctx
@@ -97,6 +99,7 @@ class LookupIndex:
         self._interval = max(staleness_ms, 10) / 2000
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
         self._listener: AsyncConnection | None = None
         ctx.watchers.append(self.apply)
 
@@ -186,6 +189,8 @@ class LookupIndex:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
             self._wake.clear()
+            if self._stopping:
+                return
 
     async def _listen(self) -> None:
         """On PostgreSQL, hold a connection that LISTENs for committed changes; again after it was lost."""
@@ -212,19 +217,29 @@ class LookupIndex:
 
     async def _unlisten(self) -> None:
         if self._listener is not None:
+            with contextlib.suppress(Exception):  # not back into the pool: the LISTEN would stay with it
+                await self._listener.invalidate()
             with contextlib.suppress(Exception):
-                await self._listener.invalidate()  # the connection is not returned to the pool: LISTEN stays with it
+                await self._listener.close()
             self._listener = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._poll(), name="lookup-index-poll")
 
     async def stop(self) -> None:
+        """Let the poller finish the refresh it may be in (cancelled mid-query, a pooled connection could be left
+        half-used and the shutdown wait on it), then let the listening connection go."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._unlisten()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._unlisten(), STOP_SECONDS)
 
     def body(self, sku: str, today: int) -> tuple[bytes, str] | None:
         """The encoded look-up and its ETag, with `declarable` as of the day `today` (an ordinal)."""
