@@ -265,12 +265,7 @@ def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
 
 async def search(ctx: Context, query: ProductQuery) -> ProductPage:
     """One page of the filtered records in SKU order; `next_cursor` continues after the last one."""
-    stmt = _filtered(query, ctx.today())
-    if query.cursor is not None:
-        stmt = stmt.where(Product.sku > cursors.decode(query.cursor, str))
-    stmt = stmt.order_by(Product.sku).limit(query.limit + 1)
-    async with ctx.db.reads() as tx:
-        rows = list((await tx.scalars(stmt)).all())
+    rows = await _page(ctx, query, _after(query), query.limit + 1)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     return ProductPage(
@@ -285,8 +280,7 @@ async def export(ctx: Context, query: ProductQuery) -> AsyncIterator[ProductIn]:
     The cursor is checked and the first page read before this returns, so that a bad cursor or an absent
     database is answered with a problem, not found after the response has begun.
     """
-    after = cursors.decode(query.cursor, str) if query.cursor is not None else None
-    page = await _export_page(ctx, query, after)
+    page = await _page(ctx, query, _after(query), EXPORT_PAGE)
 
     async def records(page: list[Product]) -> AsyncIterator[ProductIn]:
         while True:
@@ -294,17 +288,23 @@ async def export(ctx: Context, query: ProductQuery) -> AsyncIterator[ProductIn]:
                 yield to_record(row)
             if len(page) < EXPORT_PAGE:
                 return
-            page = await _export_page(ctx, query, page[-1].sku)
+            page = await _page(ctx, query, page[-1].sku, EXPORT_PAGE)
 
     return records(page)
 
 
-async def _export_page(ctx: Context, query: ProductQuery, after: str | None) -> list[Product]:
+def _after(query: ProductQuery) -> str | None:
+    """The SKU a query's cursor continues after; 400 for a cursor this service did not give out."""
+    return cursors.decode(query.cursor, str) if query.cursor is not None else None
+
+
+async def _page(ctx: Context, query: ProductQuery, after: str | None, limit: int) -> list[Product]:
+    """Up to `limit` filtered records in SKU order, after the SKU `after`."""
     stmt = _filtered(query, ctx.today())
     if after is not None:
         stmt = stmt.where(Product.sku > after)
     async with ctx.db.reads() as tx:
-        return list((await tx.scalars(stmt.order_by(Product.sku).limit(EXPORT_PAGE))).all())
+        return list((await tx.scalars(stmt.order_by(Product.sku).limit(limit))).all())
 
 
 async def validate(ctx: Context, data: ProductIn) -> ValidationReport:
