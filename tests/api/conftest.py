@@ -23,6 +23,7 @@ from registry.app import create_app
 from registry.config import Settings
 from registry.services import keys as key_service
 from tests.conftest import FakeClock
+from tests.samples import sk2
 
 PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
 Auth = Callable[[str], dict[str, str]]
@@ -63,22 +64,16 @@ _databases = itertools.count()
 
 
 @pytest.fixture
-async def database_url(migrated_url: str, tmp_path: Path) -> AsyncIterator[str]:
+def database_url(migrated_url: str, tmp_path: Path) -> Iterator[str]:
     """A migrated database for this test alone (a copy of the template), dropped afterwards."""
-    if PG_URL:
-        name = f"registry_t{next(_databases)}"
-        await _pg_admin(f"CREATE DATABASE {name} TEMPLATE registry_template")
-        yield _pg_database(name)
-        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        return
-    path = tmp_path / "registry.db"
-    shutil.copyfile(migrated_url.removeprefix("sqlite+aiosqlite:///"), path)
-    yield f"sqlite+aiosqlite:///{path}"
+    with own_database(migrated_url, tmp_path, f"registry_t{next(_databases)}") as url:
+        yield url
 
 
 @contextmanager
 def own_database(migrated_url: str, folder: Path, name: str) -> Iterator[str]:
-    """A migrated database for tests that run service processes of their own (a copy of the template)."""
+    """A migrated database named `name` (a copy of the template: a file in `folder`, or a PostgreSQL database),
+    dropped afterwards."""
     if not PG_URL:
         path = folder / f"{name}.db"
         shutil.copyfile(migrated_url.removeprefix("sqlite+aiosqlite:///"), path)
@@ -144,3 +139,27 @@ def auth(keys: dict[str, str]) -> Auth:
         return {"Authorization": f"Bearer {keys[role]}"}
 
     return headers
+
+
+async def file_product(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    valid_until: dt.date,
+    filing_no: str = "2025110201",
+    **overrides: Any,
+) -> None:
+    """Create a record (the SK-II sample, with `overrides`) and take it through submit and approve to filed."""
+    record = sk2(**overrides)
+    assert (await client.post("/v1/products", json=record, headers=auth("catalog"))).status_code == 201
+    sku = record["sku"]
+    assert (await client.post(f"/v1/products/{sku}/filing/submit", headers=auth("catalog"))).status_code == 200
+    approved = await client.post(
+        f"/v1/products/{sku}/filing/approve",
+        json={"filing_no": filing_no, "valid_until": valid_until.isoformat()},
+        headers=auth("reviewer"),
+    )
+    assert approved.status_code == 200, approved.text
+
+
+def set_day(clock: FakeClock, day: dt.date) -> None:
+    clock.now = dt.datetime.combine(day, dt.time(2, 0), tzinfo=dt.UTC)

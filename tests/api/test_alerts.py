@@ -20,7 +20,7 @@ from registry.db import Database
 from registry.models import Alert, HistoryEvent
 from registry.services import alerts, reports
 from registry.services.context import Context
-from tests.api.conftest import Auth
+from tests.api.conftest import Auth, file_product, set_day
 from tests.conftest import FakeClock
 from tests.samples import TODAY, sk2
 
@@ -29,30 +29,11 @@ SKU = "SK2-FTE-230"
 THRESHOLDS = (30, 7, 1)
 
 
-async def file_product(
-    client: Client, auth: Auth, valid_until: dt.date, filing_no: str = "2025110201", **overrides: Any
-) -> None:
-    record = sk2(**overrides)
-    assert (await client.post("/v1/products", json=record, headers=auth("catalog"))).status_code == 201
-    sku = record["sku"]
-    assert (await client.post(f"/v1/products/{sku}/filing/submit", headers=auth("catalog"))).status_code == 200
-    approved = await client.post(
-        f"/v1/products/{sku}/filing/approve",
-        json={"filing_no": filing_no, "valid_until": valid_until.isoformat()},
-        headers=auth("reviewer"),
-    )
-    assert approved.status_code == 200, approved.text
-
-
 async def alert_list(client: Client, auth: Auth, **params: str) -> list[dict[str, Any]]:
     response = await client.get("/v1/alerts", params=params, headers=auth("reviewer"))
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
-
-
-def set_day(clock: FakeClock, day: dt.date) -> None:
-    clock.now = dt.datetime.combine(day, dt.time(2, 0), tzinfo=dt.UTC)
 
 
 async def test_thresholds_crossed_one_by_one_raise_one_alert_each(

@@ -22,8 +22,7 @@ from registry.db import Database
 from registry.models import Alert, Outbox
 from registry.services import alerts
 from registry.services.context import Context
-from tests.api.conftest import Auth
-from tests.api.test_alerts import file_product
+from tests.api.conftest import Auth, file_product
 from tests.conftest import FakeClock
 from tests.samples import TODAY
 

@@ -13,8 +13,7 @@ from litestar import Litestar
 from registry import jobs
 from registry.app import create_app
 from registry.config import Settings
-from tests.api.conftest import Auth, running
-from tests.api.test_alerts import file_product, set_day
+from tests.api.conftest import Auth, file_product, running, set_day
 from tests.conftest import FakeClock
 from tests.samples import TODAY
 

@@ -11,13 +11,14 @@ from litestar import Litestar
 from sqlalchemy import select, text
 
 from registry.models import HistoryEvent
-from tests.api.conftest import Auth
+from tests.api.conftest import Auth, file_product
 from tests.conftest import FakeClock
 from tests.samples import TODAY, sk2
 
 Client = httpx.AsyncClient
 SKU = "SK2-FTE-230"
-NEXT_YEAR = (TODAY + dt.timedelta(days=365)).isoformat()
+NEXT_YEAR_DAY = TODAY + dt.timedelta(days=365)
+NEXT_YEAR = NEXT_YEAR_DAY.isoformat()
 
 
 async def act(client: Client, auth: Auth, action: str, role: str, body: Any = None, **headers: str) -> Any:
@@ -27,14 +28,6 @@ async def act(client: Client, auth: Auth, action: str, role: str, body: Any = No
 async def status(client: Client, auth: Auth) -> str:
     result: str = (await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))).json()["filing"]["status"]
     return result
-
-
-async def filed(client: Client, auth: Auth, filing_no: str = "2025110201") -> None:
-    """Create the SK-II record and take it to filed under `filing_no`."""
-    assert (await client.post("/v1/products", json=sk2(), headers=auth("catalog"))).status_code == 201
-    assert (await act(client, auth, "submit", "catalog")).status_code == 200
-    approved = await act(client, auth, "approve", "reviewer", {"filing_no": filing_no, "valid_until": NEXT_YEAR})
-    assert approved.status_code == 200, approved.text
 
 
 async def test_the_sk2_example_is_submitted_approved_and_filed(client: Client, auth: Auth, clock: FakeClock) -> None:
@@ -98,7 +91,7 @@ async def test_reject_needs_reasons_which_stay_until_the_next_submit(client: Cli
 
 
 async def test_amend_reopens_a_filed_record_and_its_number_stops_being_declarable(client: Client, auth: Auth) -> None:
-    await filed(client, auth)
+    await file_product(client, auth, NEXT_YEAR_DAY)
     assert (
         await client.patch(f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": "*"})
     ).status_code == 409
@@ -113,7 +106,7 @@ async def test_amend_reopens_a_filed_record_and_its_number_stops_being_declarabl
 
 
 async def test_expire_by_hand_needs_a_reason(client: Client, auth: Auth) -> None:
-    await filed(client, auth)
+    await file_product(client, auth, NEXT_YEAR_DAY)
     assert (await act(client, auth, "expire", "reviewer", {})).status_code == 422
     expired = await act(client, auth, "expire", "reviewer", {"reason": "品牌授权到期"})
     assert expired.status_code == 200
@@ -151,7 +144,7 @@ async def test_an_action_not_allowed_from_the_status_is_409_with_the_allowed_one
 
 
 async def test_refused_filing_states_and_roles(client: Client, auth: Auth) -> None:
-    await filed(client, auth)
+    await file_product(client, auth, NEXT_YEAR_DAY)
     assert (
         await act(client, auth, "approve", "catalog", {"filing_no": "1", "valid_until": NEXT_YEAR})
     ).status_code == 403
@@ -182,7 +175,7 @@ async def test_approve_checks_its_number_and_date(client: Client, auth: Auth) ->
 
 
 async def test_a_filing_number_is_never_given_to_another_sku(client: Client, auth: Auth) -> None:
-    await filed(client, auth)
+    await file_product(client, auth, NEXT_YEAR_DAY)
     other = sk2(sku="SK2-FTE-75", spec="75 ml")
     await client.post("/v1/products", json=other, headers=auth("catalog"))
     await client.post("/v1/products/SK2-FTE-75/filing/submit", headers=auth("catalog"))
@@ -205,7 +198,7 @@ async def test_a_filing_number_is_never_given_to_another_sku(client: Client, aut
 
 
 async def test_a_refiled_sku_keeps_its_old_number_which_names_its_successor(client: Client, auth: Auth) -> None:
-    await filed(client, auth, "2025110201")
+    await file_product(client, auth, NEXT_YEAR_DAY, "2025110201")
     await act(client, auth, "amend", "catalog")
     await act(client, auth, "submit", "catalog")
     await act(client, auth, "approve", "reviewer", {"filing_no": "2026010501", "valid_until": NEXT_YEAR})
@@ -219,7 +212,7 @@ async def test_a_refiled_sku_keeps_its_old_number_which_names_its_successor(clie
 
 
 async def test_a_full_life_writes_one_event_per_change(client: Client, auth: Auth) -> None:
-    await filed(client, auth)
+    await file_product(client, auth, NEXT_YEAR_DAY)
     await act(client, auth, "expire", "reviewer", {"reason": "授权到期"})
     await act(client, auth, "amend", "catalog")
     await client.patch(f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": "*"})
@@ -261,7 +254,7 @@ async def test_as_of_reads_the_record_at_three_points_of_its_life(client: Client
 
 
 async def test_audit_verify_holds_and_points_at_an_edited_event(app: Litestar, client: Client, auth: Auth) -> None:
-    await filed(client, auth)
+    await file_product(client, auth, NEXT_YEAR_DAY)
     await client.put("/v1/reference/brands", json=[{"brand": "SK-II", "countries": ["JP"]}], headers=auth("admin"))
     verified = await client.get("/v1/audit/verify", headers=auth("auditor"))
     assert verified.json() == {"ok": True, "events": 4, "first_bad_seq": None}
@@ -274,7 +267,7 @@ async def test_audit_verify_holds_and_points_at_an_edited_event(app: Litestar, c
 
 
 async def test_audit_verify_notices_a_removed_last_event(app: Litestar, client: Client, auth: Auth) -> None:
-    await filed(client, auth)
+    await file_product(client, auth, NEXT_YEAR_DAY)
     async with app.state.ctx.db.engine.begin() as connection:
         await connection.execute(text("DELETE FROM history_event WHERE seq = 3"))
     assert (await client.get("/v1/audit/verify", headers=auth("auditor"))).json() == {

@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from registry.models import Product
 from registry.services import keys
 from registry.services.context import Context
 from registry.services.lookup import LookupIndex
+from tests.api.servers import free_port
 from tests.samples import TODAY, sk2
 
 PRODUCTS = 100_000
@@ -64,12 +64,6 @@ for n = 1, 2000 do
 end
 request = function() return pool[math.random(1, 2000)] end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def products() -> list[dict[str, object]]:
