@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -83,19 +83,25 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     actor = Principal(key_id="cli", name=getpass.getuser(), role="admin")
 
     size = path.stat().st_size
+    if size > limits.max_bytes:
+        print(f"{path} is over the {limits.max_bytes:,} byte limit (REGISTRY_MAX_BODY_BYTES)", file=sys.stderr)
+        return 1
 
     async def run(progress: Progress) -> imports.ImportReport:
         task = progress.add_task(path.name, total=size)
-
-        async def chunks() -> AsyncIterator[bytes]:
-            with path.open("rb") as handle:  # noqa: ASYNC230 (this loop serves the import alone)
-                while chunk := handle.read(256 * 1024):
-                    progress.advance(task, len(chunk))
-                    yield chunk
-
         ctx = _context(settings)
         try:
-            return await imports.run(ctx, chunks(), fmt, imports.Mode(args.mode), args.dry_run, actor, limits)
+            with path.open("rb") as source:  # noqa: ASYNC230 (read a batch at a time in a worker thread)
+                return await imports.run(
+                    ctx,
+                    source,
+                    fmt,
+                    imports.Mode(args.mode),
+                    args.dry_run,
+                    actor,
+                    limits,
+                    lambda done: progress.update(task, completed=done),
+                )
         finally:
             await ctx.db.dispose()
 

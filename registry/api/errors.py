@@ -50,6 +50,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str | None = None
     instance: str | None = None
     violations: list[Violation] | None = None
+    truncated: bool | None = None  # with violations: more were found than are listed
     invalid_params: list[InvalidParam] | None = None
     allowed_actions: list[str] | None = None
     current_version: int | None = None

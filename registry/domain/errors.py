@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.domain.violations import Violation
+from registry.domain.violations import Violation, capped
 
 
 class RegistryError(Exception):
@@ -55,8 +55,12 @@ class ValidationFailed(RegistryError):
 
     def __init__(self, violations: list[Violation], detail: str | None = None) -> None:
         count = len(violations)
-        super().__init__(detail or f"{count} violation{'s' if count != 1 else ''}", violations=violations)
-        self.violations = violations
+        shown, truncated = capped(violations)
+        detail = detail or f"{count} violation{'s' if count != 1 else ''}"
+        if truncated:
+            detail += f" ({count} in all; the first {len(shown)} are listed)"
+        super().__init__(detail, violations=shown, truncated=truncated or None)
+        self.violations = shown
 
 
 class Unavailable(RegistryError):

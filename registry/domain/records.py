@@ -20,6 +20,17 @@ def normalize_text(value: str) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", value)).strip()
 
 
+def normalize_code(value: str) -> str:
+    """A code or number (HS, CIQ, filing number) as it is checked and stored: NFKC alone, so full-width
+    digits read as ASCII, while white space, a trailing newline or another script's digits stay and are refused."""
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
+
+
+def is_digits(value: str, length: int) -> bool:
+    """Exactly `length` ASCII digits 0-9 (`str.isdigit` alone accepts every script's digits)."""
+    return len(value) == length and value.isascii() and value.isdigit()
+
+
 def brand_key(value: str) -> str:
     """The form brands are compared in: `SK-II`, `sk ii` and `ＳＫ－ＩＩ` are one brand."""
     return "".join(ch for ch in normalize_text(value).casefold() if ch.isalnum())
@@ -145,6 +156,10 @@ def _normalize_optional(value: str | None) -> str | None:
     return text or None
 
 
+def _code(value: str | None) -> str | None:
+    return None if value is None or value == "" else normalize_code(value)
+
+
 def normalize(record: ProductIn) -> ProductIn:
     """The record with every text normalised; codes upper-cased where the standard is upper case."""
     country = _normalize_optional(record.origin_country)
@@ -155,8 +170,8 @@ def normalize(record: ProductIn) -> ProductIn:
         name_foreign=_normalize_optional(record.name_foreign),
         spec=_normalize_optional(record.spec),
         category=_normalize_optional(record.category),
-        hs_code=_normalize_optional(record.hs_code),
-        ciq_code=_normalize_optional(record.ciq_code),
+        hs_code=_code(record.hs_code),
+        ciq_code=_code(record.ciq_code),
         origin_country=country.upper() if country else None,
         ingredients=[normalize_text(item) for item in record.ingredients],
         shelf_life_months=record.shelf_life_months,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+import re
+from collections.abc import Iterator
+from typing import IO, Any, NamedTuple
 
 import msgspec
 
+from registry.domain.errors import ValidationFailed
 from registry.domain.records import ProductIn
 from registry.domain.violations import Violation, from_msgspec_error
 
@@ -16,6 +19,11 @@ LIST_FIELDS = frozenset({"ingredients", "images"})
 SEPARATOR = "|"
 
 _ndjson = msgspec.json.Decoder(ProductIn)
+BOM = b"\xef\xbb\xbf"
+# A cell a spreadsheet would run as a formula. Every CSV the service writes puts a `'` before such a cell (the
+# way spreadsheets themselves mark text), and an import takes it off again, so an export re-imports unchanged.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, as the surrogateescape decoder keeps them
 
 
 class RowError(Exception):
@@ -45,10 +53,92 @@ def _sku_of(line: bytes) -> str | None:
     return sku if isinstance(sku, str) else None
 
 
+class Row(NamedTuple):
+    """One record of an import file, as read: the record, or why it could not be read."""
+
+    line: int
+    record: ProductIn | None
+    error: RowError | None
+
+
+def escape_cell(value: str) -> str:
+    return "'" + value if value.lstrip("'").startswith(FORMULA_START) else value
+
+
+def unescape_cell(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_START) else cell
+
+
+def read_ndjson(handle: IO[bytes]) -> Iterator[Row]:
+    """The records of an NDJSON file, a line each; a line that cannot be read is a row with its error."""
+    for number, line in enumerate(handle, 1):
+        raw = (line.removeprefix(BOM) if number == 1 else line).rstrip(b"\r\n")
+        if not raw.strip():
+            continue
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield Row(number, None, RowError(Violation("", "format.utf8", "the line is not UTF-8")))
+            continue
+        try:
+            yield Row(number, from_ndjson(raw), None)
+        except RowError as exc:
+            yield Row(number, None, exc)
+
+
+def read_csv(handle: IO[bytes]) -> Iterator[Row]:
+    """The records of a CSV file (UTF-8 with or without a BOM; LF, CRLF or CR line ends), in linear time.
+
+    A row is numbered by the line it starts on; a quoted cell may span lines. A malformed row is reported and
+    reading goes on with the next; a quoted cell never closed ends the file.
+    """
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        reader = csv.reader(text, strict=True)
+        header: list[str] | None = None
+        read_to = 0
+        while True:
+            start = read_to + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                read_to = reader.line_num
+                yield Row(start, None, RowError(Violation("", "format.csv", _csv_problem(str(exc)))))
+                continue
+            read_to = reader.line_num
+            if not any(cells):
+                continue
+            if any(_NOT_UTF8.search(cell) for cell in cells):
+                yield Row(start, None, RowError(Violation("", "format.utf8", "the row is not UTF-8")))
+                continue
+            if header is None:
+                header = [cell.strip() for cell in cells]
+                if problems := check_header(header):
+                    fields = ", ".join(CSV_FIELDS)
+                    raise ValidationFailed(problems, f"the CSV header may name only {fields}; nothing was read")
+                continue
+            try:
+                yield Row(start, from_csv(header, cells), None)
+            except RowError as exc:
+                yield Row(start, None, exc)
+    finally:
+        text.detach()  # the caller's file stays open
+
+
+def _csv_problem(message: str) -> str:
+    if "unexpected end of data" in message:
+        return "a quoted cell is never closed; the rest of the file is in it"
+    if "field larger than field limit" in message:
+        return f"a cell is longer than {csv.field_size_limit():,} characters"
+    return f"not a CSV row: {message}"
+
+
 def check_header(header: list[str]) -> list[Violation]:
     known = set(CSV_FIELDS)
     found = [
-        Violation(f"/{i}", "unknown_field", f"no field {name!r}; the fields are {', '.join(CSV_FIELDS)}")
+        Violation(f"/{i}", "unknown_field", f"no field {name[:64]!r}")
         for i, name in enumerate(header)
         if name not in known
     ]
@@ -59,18 +149,14 @@ def check_header(header: list[str]) -> list[Violation]:
     return found
 
 
-def split_record(text: str) -> list[str]:
-    """One CSV record's cells (the record may span lines inside quotes)."""
-    return next(csv.reader(io.StringIO(text)), [])
-
-
 def from_csv(header: list[str], cells: list[str]) -> ProductIn:
     """A record from CSV cells: empty means absent, lists are `|`-separated, documents a JSON array."""
     sku = cells[header.index("sku")] if "sku" in header and header.index("sku") < len(cells) else None
     if len(cells) != len(header):
         raise RowError(Violation("", "format.csv", f"{len(cells)} cells for {len(header)} columns"), sku)
     raw: dict[str, Any] = {}
-    for name, cell in zip(header, cells, strict=True):
+    for name, escaped in zip(header, cells, strict=True):
+        cell = unescape_cell(escaped)
         if cell == "":
             continue
         if name in LIST_FIELDS:
@@ -110,6 +196,7 @@ def to_csv_row(record: ProductIn) -> list[str]:
 
 
 def csv_line(cells: list[str]) -> str:
+    """One CSV line, as every CSV the service writes is written: formula-like cells escaped."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(cells)
+    csv.writer(out, lineterminator="\n").writerow([escape_cell(cell) for cell in cells])
     return out.getvalue()

@@ -6,13 +6,13 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-from registry.domain.records import ProductIn, brand_key
+from registry.domain import limits
+from registry.domain.records import ProductIn, brand_key, is_digits
 from registry.domain.reference import CATEGORIES, DOCUMENT_KINDS, Reference, is_country
 from registry.domain.violations import Violation, pointer
 
-SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-HS_CODE = re.compile(r"^\d{10}$")
-CIQ_CODE = re.compile(r"^\d{3}$")
+# Matched with fullmatch: `$` would let a final newline through.
+SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # A quantity with a unit: `120g`, `230 ml`, `1件`, `2×50ml`, `30粒`, `1.5 L`, `2 x 100 g`.
 _NUMBER = r"\d+(?:[.,]\d+)?"
 _UNITS = (
@@ -26,16 +26,27 @@ SPEC_UNIT = re.compile(
 
 REQUIRED_TEXT = ("brand", "name_cn", "spec", "category", "hs_code", "origin_country")
 TEXT_FIELDS = ("sku", "brand", "name_cn", "name_foreign", "spec", "category", "hs_code", "ciq_code", "usage")
-MAX_TEXT = {"usage": 10_000, "name_cn": 500, "name_foreign": 500}  # the rest: 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_TEXT = {"usage": limits.USAGE, "name_cn": limits.NAME, "name_foreign": limits.NAME}  # the rest: limits.TEXT
+# Control characters (Unicode Cc), format characters (Cf: zero-width spaces and joiners, bidirectional
+# overrides such as U+202E that make a name read backwards, the BOM, tag characters) and lone surrogates:
+# invisible or deceptive in a name, refused by PostgreSQL (NUL), or not storable as UTF-8.
+# tests/unit/test_rules.py checks this class against the Unicode database.
+_UNSEEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\ud800-\udfff]"
+)
 
 
-def _text_problems(value: str, limit: int, *path: str | int) -> list[Violation]:
-    if len(value) <= limit and not _CONTROL.search(value):
+def text_problems(value: str, limit: int, *path: str | int) -> list[Violation]:
+    """A stored text's own faults: unseen characters, or more than `limit` characters."""
+    if len(value) <= limit and ((value.isascii() and value.isprintable()) or not _UNSEEN.search(value)):
         return []  # the common case, without building a pointer
     found = []
-    if _CONTROL.search(value):
-        found.append(_err(pointer(*path), "format.control_character", "control characters are not allowed"))
+    if _UNSEEN.search(value):
+        found.append(
+            _err(pointer(*path), "format.control_character", "control, format and invisible characters are not allowed")
+        )
     if len(value) > limit:
         found.append(_err(pointer(*path), "format.too_long", f"at most {limit} characters"))
     return found
@@ -51,18 +62,22 @@ def check_fields(record: ProductIn) -> list[Violation]:
     for name in TEXT_FIELDS:
         value = getattr(record, name)
         if value is not None:
-            found += _text_problems(value, MAX_TEXT.get(name, 200), name)
+            found += text_problems(value, MAX_TEXT.get(name, limits.TEXT), name)
     for name in ("ingredients", "images"):
         for i, item in enumerate(getattr(record, name)):
-            found += _text_problems(item, 2000, name, i)
+            found += text_problems(item, limits.LIST_ITEM, name, i)
     for i, doc in enumerate(record.documents):
         for name in ("kind", "number", "issuer"):
             value = getattr(doc, name)
             if value is not None:
-                found += _text_problems(value, 200, "documents", i, name)
+                found += text_problems(value, limits.TEXT, "documents", i, name)
+        for name in ("valid_from", "valid_until"):
+            day = getattr(doc, name)
+            if day is not None and not limits.FIRST_DAY <= day <= limits.LAST_DAY:
+                found.append(_err(pointer("documents", i, name), "format.date", "a date lies in years 1900–9999"))
     if record.sku is None:
         found.append(_err("/sku", "required", "sku is required"))
-    elif not SKU.match(record.sku):
+    elif not SKU.fullmatch(record.sku):
         found.append(_err("/sku", "format.sku", "1–64 characters: letters, digits, '.', '_' or '-', not first"))
     for name in REQUIRED_TEXT:
         if getattr(record, name) is None:
@@ -73,14 +88,20 @@ def check_fields(record: ProductIn) -> list[Violation]:
         )
     if record.category is not None and record.category not in CATEGORIES:
         found.append(_err("/category", "format.category", f"unknown category; one of {', '.join(sorted(CATEGORIES))}"))
-    if record.hs_code is not None and not HS_CODE.match(record.hs_code):
-        found.append(_err("/hs_code", "format.hs_code", "the HS code is exactly 10 digits"))
-    if record.ciq_code is not None and not CIQ_CODE.match(record.ciq_code):
-        found.append(_err("/ciq_code", "format.ciq_code", "the CIQ code is exactly 3 digits"))
+    if record.hs_code is not None and not is_digits(record.hs_code, 10):
+        found.append(_err("/hs_code", "format.hs_code", "the HS code is exactly 10 ASCII digits 0-9"))
+    if record.ciq_code is not None and not is_digits(record.ciq_code, 3):
+        found.append(_err("/ciq_code", "format.ciq_code", "the CIQ code is exactly 3 ASCII digits 0-9"))
     if record.origin_country is not None and not is_country(record.origin_country):
         found.append(_err("/origin_country", "format.country", "the origin is an ISO 3166-1 alpha-2 code such as JP"))
-    if record.shelf_life_months is not None and record.shelf_life_months <= 0:
-        found.append(_err("/shelf_life_months", "format.positive", "the shelf life is a whole number of months > 0"))
+    if record.shelf_life_months is not None and not 0 < record.shelf_life_months <= limits.SHELF_LIFE_MONTHS:
+        found.append(
+            _err(
+                "/shelf_life_months",
+                "format.range",
+                f"the shelf life is a whole number of months from 1 to {limits.SHELF_LIFE_MONTHS}",
+            )
+        )
     for i, ingredient in enumerate(record.ingredients):
         if not ingredient:
             found.append(_err(pointer("ingredients", i), "required", "an ingredient may not be blank"))
@@ -123,7 +144,7 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
     """
     found: list[Violation] = []
     category = record.category if record.category in CATEGORIES else None
-    hs = record.hs_code if record.hs_code and HS_CODE.match(record.hs_code) else None
+    hs = record.hs_code if record.hs_code and is_digits(record.hs_code, 10) else None
 
     if hs is not None:
         if hs[:6] not in subheadings:

@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from registry.domain import limits
+
 Severity = Literal["error", "warning"]
 
 
@@ -15,6 +17,14 @@ class Violation(msgspec.Struct, frozen=True):
     code: str
     message: str
     severity: Severity = "error"
+
+
+def capped(violations: list[Violation]) -> tuple[list[Violation], bool]:
+    """At most `limits.VIOLATIONS` of a record's violations, and whether some were left off: a small request
+    never earns a huge answer."""
+    if len(violations) <= limits.VIOLATIONS:
+        return violations, False
+    return violations[: limits.VIOLATIONS], True
 
 
 def pointer(*parts: str | int) -> str:

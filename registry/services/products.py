@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,11 +27,12 @@ from registry.domain.records import (
     field_changes,
     normalize,
 )
-from registry.domain.reference import wco_subheadings
-from registry.domain.violations import Violation
+from registry.domain.reference import Reference, wco_subheadings
+from registry.domain.violations import Violation, capped
 from registry.models import Product
 from registry.services import cursors, history, reference
 from registry.services.context import Context, Principal
+from registry.services.history import NewEvent
 
 EXPORT_PAGE = 1000
 
@@ -50,9 +52,10 @@ class ProductPage(msgspec.Struct):
     next_cursor: str | None
 
 
-class ValidationReport(msgspec.Struct):
+class ValidationReport(msgspec.Struct, omit_defaults=True):
     valid: bool
     violations: list[Violation]
+    truncated: bool = False  # more violations were found than are listed
 
 
 def to_record(row: Product) -> ProductIn:
@@ -123,40 +126,97 @@ def fields_of(record: ProductIn, wire: dict[str, Any] | None = None) -> dict[str
     return values
 
 
-def _checked(record: ProductIn) -> ProductIn:
+def checked(record: ProductIn) -> ProductIn:
+    """The record normalised and through field validation, or ValidationFailed with every violation."""
     record = normalize(record)
     if violations := rules.check_fields(record):
         raise ValidationFailed(violations)
     return record
 
 
-async def create(ctx: Context, data: ProductIn, actor: Principal) -> ProductOut:
-    record = _checked(data)
-    now = ctx.now()
-    row = Product(
-        sku=record.sku,
+# What a product write is, for a single record and for an import row alike: the column values of a new record
+# and its creation event, and for an existing one the lock on its fields, its field changes and their event.
+
+
+def new_values(record: ProductIn, now: dt.datetime) -> dict[str, Any]:
+    """The columns of a new, unfiled record at version 1 (a checked record)."""
+    return {
+        "sku": record.sku,
         **fields_of(record),
-        created_at=now,
-        updated_at=now,
-        status=Status.UNFILED.value,
-        rejection_reasons=[],
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "status": Status.UNFILED.value,
+        "filing_no": None,
+        "valid_until": None,
+        "tax_rate": None,
+        "rejection_reasons": [],
+    }
+
+
+_CREATED_FILING = filing_changes({}, NEW_FILING)
+
+
+def creation_event(record: ProductIn, now: dt.datetime, actor: Principal, action: str) -> NewEvent:
+    assert record.sku is not None
+    changes = {**field_changes(None, record), **_CREATED_FILING}
+    return NewEvent(
+        at=now,
+        actor=actor.actor,
+        action=action,
+        sku=record.sku,
+        version=1,
+        to_status=Status.UNFILED.value,
+        changes=changes,
     )
+
+
+def ensure_editable(row: Product) -> None:
+    """Fields change only while unfiled."""
+    if row.status != Status.UNFILED.value:
+        raise Conflict(
+            f"{row.sku} is {row.status}; its fields change only while unfiled (amend it first)",
+            current_status=row.status,
+        )
+
+
+def rewrite(row: Product, record: ProductIn, now: dt.datetime) -> dict[str, dict[str, Any]]:
+    """Give an editable row the record's fields; returns the field changes (none: the row is left as it was).
+    The version rises by one when the row is flushed (the mapper's version counter)."""
+    changes = field_changes(to_record(row), record)
+    if changes:
+        ensure_editable(row)
+        for name, value in fields_of(record).items():
+            setattr(row, name, value)
+        row.updated_at = now
+    return changes
+
+
+def update_event(row: Product, changes: dict[str, Any], now: dt.datetime, actor: Principal, action: str) -> NewEvent:
+    """The event of a rewrite, once the row is flushed (and so at its new version)."""
+    return NewEvent(
+        at=now,
+        actor=actor.actor,
+        action=action,
+        sku=row.sku,
+        version=row.version,
+        from_status=row.status,
+        to_status=row.status,
+        changes=changes,
+    )
+
+
+async def create(ctx: Context, data: ProductIn, actor: Principal) -> ProductOut:
+    record = await asyncio.to_thread(checked, data)
+    now = ctx.now()
+    row = Product(**new_values(record, now))
     try:
         async with ctx.db.writes.begin() as tx:
             if await tx.scalar(select(Product.id).where(Product.sku == record.sku)) is not None:
                 raise Conflict(f"a product with SKU {record.sku} exists already")
             tx.add(row)
             await tx.flush()
-            await history.append(
-                tx,
-                at=now,
-                actor=actor.actor,
-                action="create",
-                sku=record.sku,
-                version=row.version,
-                to_status=row.status,
-                changes={**field_changes(None, record), **filing_changes({}, filing_state(row))},
-            )
+            await history.append_many(tx, [creation_event(record, now, actor, "create")])
     except IntegrityError as exc:
         raise Conflict(f"a product with SKU {record.sku} exists already") from exc
     ctx.changed([row])
@@ -208,31 +268,12 @@ async def change(
     async with ctx.db.writes.begin() as tx:
         row = await load_for_update(tx, sku)
         check_version(row, expected_version)
-        if row.status != Status.UNFILED.value:
-            raise Conflict(
-                f"fields change only while unfiled; the record is {row.status} (amend it first)",
-                current_status=row.status,
-            )
-        old = to_record(row)
-        new = _checked(apply_patch(old, patch))
-        changes = field_changes(old, new)
-        if not changes:
+        ensure_editable(row)
+        new = await asyncio.to_thread(checked, apply_patch(to_record(row), patch))
+        if not (changes := rewrite(row, new, now)):
             return to_out(row)
-        for name, value in fields_of(new).items():
-            setattr(row, name, value)
-        row.updated_at = now
         await tx.flush()
-        await history.append(
-            tx,
-            at=now,
-            actor=actor.actor,
-            action="update",
-            sku=sku,
-            version=row.version,
-            from_status=row.status,
-            to_status=row.status,
-            changes=changes,
-        )
+        await history.append_many(tx, [update_event(row, changes, now, actor, "update")])
     ctx.changed([row])
     return to_out(row)
 
@@ -309,8 +350,13 @@ async def _page(ctx: Context, query: ProductQuery, after: str | None, limit: int
 
 async def validate(ctx: Context, data: ProductIn) -> ValidationReport:
     """Field and logic validation of a record as it stands; writes nothing."""
-    record = normalize(data)
     async with ctx.db.reads() as tx:
         ref = await reference.current(ctx, tx)
-    violations = rules.validate(record, ref, wco_subheadings(), ctx.today())
-    return ValidationReport(valid=not rules.blocks(violations), violations=violations)
+    # Off the event loop: a record may carry thousands of list items, and look-ups must not wait on them.
+    violations = await asyncio.to_thread(_validate, data, ref, ctx.today())
+    shown, truncated = capped(violations)
+    return ValidationReport(valid=not rules.blocks(violations), violations=shown, truncated=truncated)
+
+
+def _validate(data: ProductIn, ref: Reference, today: dt.date) -> list[Violation]:
+    return rules.validate(normalize(data), ref, wco_subheadings(), today)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime as dt
-import io
 import os
 import tempfile
 from pathlib import Path
@@ -14,6 +12,7 @@ import msgspec
 from sqlalchemy import or_, select
 
 from registry.domain.records import Document, Status
+from registry.domain.rows import csv_line
 from registry.models import Product
 from registry.services.context import Context
 
@@ -90,23 +89,23 @@ async def expiring(ctx: Context, within_days: int) -> ExpiringReport:
 
 def to_csv(report: ExpiringReport) -> str:
     """UTF-8 CSV with a header row; lapsing documents as `kind number (valid_until)` joined by `|`."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    lines = [csv_line(list(CSV_COLUMNS))]
     for row in report.items:
-        writer.writerow(
-            [
-                row.sku,
-                row.brand,
-                row.name_cn,
-                row.filing_no or "",
-                row.status,
-                row.valid_until.isoformat() if row.valid_until else "",
-                "" if row.days_left is None else row.days_left,
-                "|".join(f"{d.kind} {d.number} ({d.valid_until.isoformat()})" for d in row.lapsing_documents),
-            ]
+        lines.append(
+            csv_line(
+                [
+                    row.sku,
+                    row.brand,
+                    row.name_cn,
+                    row.filing_no or "",
+                    row.status,
+                    row.valid_until.isoformat() if row.valid_until else "",
+                    "" if row.days_left is None else str(row.days_left),
+                    "|".join(f"{d.kind} {d.number} ({d.valid_until.isoformat()})" for d in row.lapsing_documents),
+                ]
+            )
         )
-    return out.getvalue()
+    return "".join(lines)
 
 
 async def write_daily(ctx: Context, folder: Path, within_days: int = 30) -> Path:
