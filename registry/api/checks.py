@@ -10,6 +10,8 @@ from litestar import Litestar, Request
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.routes import HTTPRoute
 
+from registry.domain.errors import BadRequest
+
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json", "application/problem+json"})
 
 
@@ -31,6 +33,9 @@ def learn_query_names(app: Litestar) -> None:
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
+    # A NUL matches every text on SQLite (`q=%00`) and is refused by PostgreSQL: no path or query may carry one.
+    if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+        raise BadRequest("a NUL character (%00) is not allowed in a path or a query")
     if request.scope["query_string"]:
         known = request.route_handler.opt.get("query", frozenset())
         unknown = sorted({name for name in request.query_params if name not in known})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from registry.domain.errors import PreconditionFailed, PreconditionRequired
+from registry.domain.errors import BadRequest, PreconditionFailed, PreconditionRequired
 
-_TAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*')  # RFC 9110 entity-tag, opaque-tag's etagc
 
 
 def etag(version: int) -> str:
@@ -14,15 +14,20 @@ def etag(version: int) -> str:
 
 
 def expected_version(if_match: str | None, *, required: bool) -> int | None:
-    """The version an If-Match header demands; None when any version will do (`*`, or absent and optional)."""
-    if if_match is None:
+    """The version an If-Match header demands, compared strongly (RFC 9110 13.1.1): a weak tag never matches.
+
+    None when any version will do: absent, or `*`, where the header is optional. Where it is required (PATCH),
+    `*` is no better than absent: a change must name the version it was made from.
+    """
+    if if_match is None or if_match.strip() == "*":
         if required:
-            raise PreconditionRequired("send If-Match with the ETag of the version you are changing")
+            raise PreconditionRequired("send If-Match with the ETag of the version you are changing (not *)")
         return None
-    if if_match.strip() == "*":
-        return None
-    tags = [_TAG.match(part) for part in if_match.split(",")]
-    versions = {int(tag.group(1)) for tag in tags if tag}
+    tags = [_TAG.fullmatch(part) for part in if_match.split(",")]
+    if not all(tags):
+        raise BadRequest('If-Match is not a list of entity tags such as "3"')
+    versions = {int(tag.group(2)) for tag in tags if tag and not tag.group(1) and tag.group(2).isdigit()}
+    versions = {version for version in versions if version < 2**31}
     if len(versions) != 1:
-        raise PreconditionFailed("If-Match names no single version of this record")
+        raise PreconditionFailed("If-Match names no single current version of this record (a weak tag never matches)")
     return versions.pop()

@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Rece
 from registry.api.auth import Role, allow
 from registry.api.errors import problems
 from registry.domain.errors import BadRequest, NotFound, TooLarge, ValidationFailed
+from registry.domain.records import read_sku
 from registry.domain.violations import from_msgspec_error
 from registry.services.lookup import DeclarationIn, DeclarationOut, LookupIndex, LookupOut, check_declaration
 
@@ -66,12 +67,16 @@ async def read_batch(receive: Receive) -> LookupIn:
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     try:
-        return _DECODE_BATCH(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        batch = _DECODE_BATCH(body)
     except msgspec.ValidationError as exc:
         raise ValidationFailed([from_msgspec_error(exc)], "the body does not match the schema") from None
     except msgspec.DecodeError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if not body.isascii() or b"\\u" in body:  # a SKU beyond ASCII: read it as a stored SKU is written
+        batch.skus = [read_sku(sku) for sku in batch.skus]
+    return batch
 
 
 class LookupPage(msgspec.Struct):

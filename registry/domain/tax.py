@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
-from registry.domain.reference import Reference
+from registry.domain import limits
+
+if TYPE_CHECKING:  # reference.py checks rates with composite_rate, so this module cannot import it at run time
+    from registry.domain.reference import Reference
 
 RATE_PLACES = Decimal("0.0001")
 CROSS_BORDER_SHARE = Decimal("0.7")
@@ -32,6 +36,11 @@ def _plain(value: Decimal) -> Decimal:
 
 FEN = Decimal("0.01")
 ORDER_LIMIT = Decimal("5000")  # CNY per cross-border retail order
+
+
+def is_price(value: Decimal) -> bool:
+    """A price or amount in CNY: finite, > 0 and < 10⁸, to the fen at most."""
+    return value.is_finite() and 0 < value < limits.MAX_PRICE and value.as_tuple().exponent >= -2  # type: ignore[operator]
 
 
 def line_value(unit_price: Decimal, quantity: int) -> Decimal:

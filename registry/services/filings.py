@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registry.domain import lifecycle, rules
 from registry.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from registry.domain.lifecycle import Action, ActionIn
-from registry.domain.records import ProductOut, Status, normalize, normalize_text
+from registry.domain.records import ProductOut, Status, normalize, read_sku
 from registry.domain.reference import wco_subheadings
 from registry.domain.tax import rate_for
 from registry.models import FilingNumber, Product
@@ -39,11 +39,12 @@ async def act(
     if not lifecycle.may(actor.role, action):
         raise Forbidden(f"the {actor.role} role may not {action}")
     now, today = ctx.now(), ctx.today()
+    body = lifecycle.normalize(body)
     if problems := lifecycle.check_body(action, body, today):
         raise ValidationFailed(problems)
     try:
         async with ctx.db.writes.begin() as tx:
-            row = await load_for_update(tx, sku)
+            row = await load_for_update(tx, read_sku(sku))
             check_version(row, expected_version)
             status = Status(row.status)
             target = lifecycle.next_status(status, action)
@@ -118,11 +119,9 @@ async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, b
         row.tax_rate = rate_for(row.hs_code, ref)
         return None
     if action is Action.REJECT:
-        row.rejection_reasons = [normalize_text(r) for r in body.reasons or [] if r.strip()]
+        row.rejection_reasons = list(body.reasons or [])
         return "; ".join(row.rejection_reasons)
-    if action is Action.EXPIRE:
-        return normalize_text(body.reason) if body.reason else None
-    return None  # amend: the status change is the whole of it
+    return body.reason  # amend and expire: the status change is the whole of it
 
 
 async def _issue_number(tx: AsyncSession, sku: str, filing_no: str, valid_until: dt.date, now: dt.datetime) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import history as chain
 from registry.domain.errors import NotFound
+from registry.domain.records import read_sku
 from registry.models import HISTORY_TABLE, HistoryEvent, HistoryHead
 from registry.services.context import Context
 
@@ -91,6 +92,7 @@ def _out(event: HistoryEvent) -> EventOut:
 
 
 async def of_product(ctx: Context, sku: str) -> list[EventOut]:
+    sku = read_sku(sku)
     async with ctx.db.reads() as tx:
         events = (
             await tx.scalars(select(HistoryEvent).where(HistoryEvent.sku == sku).order_by(HistoryEvent.seq))

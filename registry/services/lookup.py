@@ -22,10 +22,10 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from registry.domain import lifecycle
+from registry.domain import lifecycle, limits
 from registry.domain.errors import NotFound, ValidationFailed
-from registry.domain.records import Status
-from registry.domain.tax import ORDER_LIMIT, line_tax, line_value
+from registry.domain.records import Status, read_sku
+from registry.domain.tax import ORDER_LIMIT, is_price, line_tax, line_value
 from registry.domain.violations import Violation, pointer
 from registry.models import FilingNumber, HistoryEvent, HistoryHead, Product
 from registry.services.context import Context
@@ -243,7 +243,7 @@ class LookupIndex:
 
     def body(self, sku: str, today: int) -> tuple[bytes, str] | None:
         """The encoded look-up and its ETag, with `declarable` as of the day `today` (an ordinal)."""
-        entry = self._entries.get(sku)
+        entry = self._entries.get(sku if sku.isascii() else read_sku(sku))
         if entry is None:
             return None
         if 0 <= entry.last_day < today:
@@ -311,11 +311,19 @@ def check_declaration(index: LookupIndex, order: DeclarationIn, today: int) -> D
     if not order.items:
         problems.append(Violation("/items", "required", "an order has at least one line"))
     for i, item in enumerate(order.items):
-        if item.quantity <= 0:
-            problems.append(Violation(pointer("items", i, "quantity"), "format.positive", "quantity must be > 0"))
-        if item.unit_price <= 0 or item.unit_price != item.unit_price.quantize(Decimal("0.01")):
+        if not 0 < item.quantity <= limits.MAX_QUANTITY:
             problems.append(
-                Violation(pointer("items", i, "unit_price"), "format.price", "a price in CNY > 0, to the fen at most")
+                Violation(
+                    pointer("items", i, "quantity"), "format.positive", f"quantity from 1 to {limits.MAX_QUANTITY:,}"
+                )
+            )
+        if not is_price(item.unit_price):
+            problems.append(
+                Violation(
+                    pointer("items", i, "unit_price"),
+                    "format.price",
+                    "a price in CNY > 0 and < 10⁸, to the fen at most",
+                )
             )
         found = index.record(item.sku, today)
         if found is None:
@@ -325,7 +333,7 @@ def check_declaration(index: LookupIndex, order: DeclarationIn, today: int) -> D
                 f", its filing lapsed on {found.valid_until}" if found.status == "filed" else ""
             )
             problems.append(Violation(pointer("items", i, "sku"), "declaration.not_declarable", why))
-        elif item.quantity > 0:
+        elif not problems:
             tax = line_tax(item.unit_price, item.quantity, found.tax_rate)
             lines.append(
                 LineOut(item.sku, found.filing_no, found.hs_code, item.quantity, item.unit_price, found.tax_rate, tax)

@@ -26,6 +26,7 @@ from registry.domain.records import (
     brand_key,
     field_changes,
     normalize,
+    read_sku,
 )
 from registry.domain.reference import Reference, wco_subheadings
 from registry.domain.violations import Violation, capped
@@ -225,6 +226,7 @@ async def create(ctx: Context, data: ProductIn, actor: Principal) -> ProductOut:
 
 async def get(ctx: Context, sku: str, as_of: dt.datetime | None = None) -> ProductOut:
     """The record now, or as it was at `as_of`, rebuilt from its history."""
+    sku = read_sku(sku)
     if as_of is not None:
         state = await history.replay_product(ctx, sku, as_of)
         if state is None:
@@ -264,7 +266,7 @@ async def change(
     ctx: Context, sku: str, patch: ProductPatch, expected_version: int | None, actor: Principal
 ) -> ProductOut:
     """Change fields of an unfiled record, if it is still at `expected_version` (None: whatever it is now)."""
-    now = ctx.now()
+    sku, now = read_sku(sku), ctx.now()
     async with ctx.db.writes.begin() as tx:
         row = await load_for_update(tx, sku)
         check_version(row, expected_version)

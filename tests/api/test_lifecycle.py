@@ -93,14 +93,16 @@ async def test_reject_needs_reasons_which_stay_until_the_next_submit(client: Cli
 async def test_amend_reopens_a_filed_record_and_its_number_stops_being_declarable(client: Client, auth: Auth) -> None:
     await file_product(client, auth, NEXT_YEAR_DAY)
     assert (
-        await client.patch(f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": "*"})
+        await client.patch(
+            f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": '"3"'}
+        )
     ).status_code == 409
     amended = await act(client, auth, "amend", "catalog")
     assert amended.json()["filing"]["status"] == "unfiled"
     lookup = (await client.get("/v1/filings/2025110201", headers=auth("declaration"))).json()
     assert lookup["declarable"] is False
     changed = await client.patch(
-        f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": "*"}
+        f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": amended.headers["ETag"]}
     )
     assert changed.status_code == 200
 
@@ -215,7 +217,7 @@ async def test_a_full_life_writes_one_event_per_change(client: Client, auth: Aut
     await file_product(client, auth, NEXT_YEAR_DAY)
     await act(client, auth, "expire", "reviewer", {"reason": "授权到期"})
     await act(client, auth, "amend", "catalog")
-    await client.patch(f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": "*"})
+    await client.patch(f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": '"5"'})
     events = (await client.get(f"/v1/products/{SKU}/history", headers=auth("reviewer"))).json()["items"]
     assert [e["action"] for e in events] == ["create", "submit", "approve", "expire", "amend", "update"]
     assert [e["version"] for e in events] == [1, 2, 3, 4, 5, 6]
@@ -236,7 +238,7 @@ async def test_as_of_reads_the_record_at_three_points_of_its_life(client: Client
     as_filed = (await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))).json()
     clock.advance(days=3)
     await act(client, auth, "amend", "catalog")
-    await client.patch(f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": "*"})
+    await client.patch(f"/v1/products/{SKU}", json={"spec": "250 ml"}, headers={**auth("catalog"), "If-Match": '"4"'})
     now = (await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))).json()
 
     async def at(moment: dt.datetime) -> Any:

@@ -105,7 +105,9 @@ def test_random_sequences_follow_the_lifecycle_table(seeded: tuple[str, dict[str
         def patch(self, role: str, spec: str) -> None:
             current = self.client.get(f"/v1/products/{self.sku}", headers=self.headers("auditor")).json()
             response = self.client.patch(
-                f"/v1/products/{self.sku}", json={"spec": spec}, headers={**self.headers(role), "If-Match": "*"}
+                f"/v1/products/{self.sku}",
+                json={"spec": spec},
+                headers={**self.headers(role), "If-Match": f'"{current["version"]}"'},
             )
             if role not in ("catalog", "admin"):
                 assert response.status_code == 403

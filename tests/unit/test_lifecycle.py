@@ -63,4 +63,6 @@ def test_bodies() -> None:
     assert lifecycle.check_body(Action.EXPIRE, ActionIn(), TODAY, manual=False) == []
     codes = {v.code for v in lifecycle.check_body(Action.APPROVE, ActionIn(filing_no="x", valid_until=TODAY), TODAY)}
     assert codes == {"format.filing_no", "filing.valid_until_past"}
-    assert [v.code for v in lifecycle.check_body(Action.REJECT, ActionIn(reasons=[" "]), TODAY)] == ["required"]
+    assert [
+        v.code for v in lifecycle.check_body(Action.REJECT, lifecycle.normalize(ActionIn(reasons=[" "])), TODAY)
+    ] == ["required"]
