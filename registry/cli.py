@@ -128,7 +128,7 @@ def cmd_alerts_run(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> dict[str, object]:
         ctx = _context(settings)
         try:
-            scan = await alerts.scan(ctx, settings.alert_thresholds, outbox=settings.webhook_url is not None)
+            scan = await alerts.scan(ctx, settings.alert_thresholds)
             result: dict[str, object] = {"scan": scan}
             if settings.webhook_url:
                 async with httpx.AsyncClient(timeout=10.0) as client:

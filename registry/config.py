@@ -63,6 +63,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if value := get(name):
                 raw[field] = int(value)
         for name, field in (
+            ("DELIVERY_INTERVAL_SECONDS", "delivery_interval_seconds"),
             ("KEY_CACHE_SECONDS", "key_cache_seconds"),
             ("POOL_TIMEOUT_SECONDS", "pool_timeout_seconds"),
             ("CONNECT_TIMEOUT_SECONDS", "connect_timeout_seconds"),

@@ -42,11 +42,10 @@ def build(ctx: Context, settings: Settings, http: httpx.AsyncClient) -> AsyncIOS
         timezone=settings.timezone,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    outbox = settings.webhook_url is not None
     scheduler.add_job(
         alerts.scan,
         trigger(settings.alert_schedule, settings.timezone),
-        args=[ctx, settings.alert_thresholds, outbox],
+        args=[ctx, settings.alert_thresholds],
         id="expiry-scan",
         next_run_time=dt.datetime.now(dt.UTC),  # once at start, then on schedule
     )

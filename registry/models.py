@@ -12,6 +12,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base
+from registry.domain import limits
+from registry.domain.alerts import SUBJECT
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 
@@ -53,12 +55,12 @@ class Product(Base):
     __tablename__ = "product"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64), unique=True)
-    brand: Mapped[str] = mapped_column(String(200))
-    brand_key: Mapped[str] = mapped_column(String(200), index=True)
-    name_cn: Mapped[str] = mapped_column(String(500))
-    name_foreign: Mapped[str | None] = mapped_column(String(500))
-    spec: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(limits.SKU), unique=True)
+    brand: Mapped[str] = mapped_column(String(limits.TEXT))
+    brand_key: Mapped[str] = mapped_column(String(limits.BRAND_KEY), index=True)
+    name_cn: Mapped[str] = mapped_column(String(limits.NAME))
+    name_foreign: Mapped[str | None] = mapped_column(String(limits.NAME))
+    spec: Mapped[str] = mapped_column(String(limits.TEXT))
     category: Mapped[str] = mapped_column(String(32), index=True)
     hs_code: Mapped[str] = mapped_column(String(10))
     ciq_code: Mapped[str | None] = mapped_column(String(3))
@@ -92,9 +94,9 @@ class HistoryEvent(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(limits.ACTOR))
     action: Mapped[str] = mapped_column(String(32))
-    sku: Mapped[str | None] = mapped_column(String(64), index=True)
+    sku: Mapped[str | None] = mapped_column(String(limits.SKU), index=True)
     reference_name: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int | None] = mapped_column(Integer)
     from_status: Mapped[str | None] = mapped_column(String(16))
@@ -126,7 +128,7 @@ class FilingNumber(Base):
     __tablename__ = "filing_number"
 
     filing_no: Mapped[str] = mapped_column(String(10), primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64), index=True)
+    sku: Mapped[str] = mapped_column(String(limits.SKU), index=True)
     issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     valid_until: Mapped[dt.date] = mapped_column(Date)
     superseded_by: Mapped[str | None] = mapped_column(String(10))
@@ -140,15 +142,15 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    sku: Mapped[str] = mapped_column(String(64), index=True)
-    subject: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(limits.SKU), index=True)
+    subject: Mapped[str] = mapped_column(String(SUBJECT))
     expires_on: Mapped[dt.date] = mapped_column(Date)
     threshold_days: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)
     message: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(limits.ACTOR))
 
 
 class Outbox(Base):
@@ -172,7 +174,7 @@ class ApiKey(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_id: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.KEY_NAME))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -185,7 +187,7 @@ class ReferenceSet(Base):
     version: Mapped[int] = mapped_column(Integer)
     data: Mapped[Any] = mapped_column(Json)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_by: Mapped[str] = mapped_column(String(limits.ACTOR))
 
 
 __all__ = ["Alert", "ApiKey", "FilingNumber", "HistoryEvent", "HistoryHead", "Outbox", "Product", "ReferenceSet"]

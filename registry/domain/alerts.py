@@ -8,7 +8,11 @@ from enum import StrEnum
 
 import msgspec
 
-from registry.domain.records import Document
+from registry.domain import limits
+from registry.domain.records import Document, DocumentKind
+
+# An alert's subject names what lapses: `filing 2025110201`, or a document's kind and number.
+SUBJECT = max(len(kind) for kind in DocumentKind) + 1 + limits.TEXT
 
 
 class AlertKind(StrEnum):
@@ -47,24 +51,20 @@ def _due(
     days_left = (expires_on - today).days
     if days_left < 0:
         return [Due(expired, sku, subject, expires_on, 0, f"{what} of {sku} expired on {expires_on.isoformat()}")]
-    return [
-        Due(
-            expiring,
-            sku,
-            subject,
-            expires_on,
-            threshold,
-            f"{what} of {sku} expires on {expires_on.isoformat()}, within {threshold} days ({days_left} left)",
-        )
-        for threshold in sorted(set(thresholds), reverse=True)
-        if days_left <= threshold
-    ]
+    # The nearest threshold only: a record first seen inside 30 and 7 days gets one alert, for 7; once past 7,
+    # the 30-day alert is never raised late.
+    within = [threshold for threshold in thresholds if days_left <= threshold]
+    if not within:
+        return []
+    threshold = min(within)
+    message = f"{what} of {sku} expires on {expires_on.isoformat()}, within {threshold} days ({days_left} left)"
+    return [Due(expiring, sku, subject, expires_on, threshold, message)]
 
 
 def filing_alerts(
     sku: str, filing_no: str | None, valid_until: dt.date, today: dt.date, thresholds: Sequence[int]
 ) -> list[Due]:
-    """One alert per threshold the filing is within, or one that it has expired."""
+    """An alert for the nearest threshold the filing is within, or one that it has expired."""
     kinds = (AlertKind.FILING_EXPIRING, AlertKind.FILING_EXPIRED)
     return _due(sku, f"filing {filing_no}", f"filing {filing_no}", valid_until, today, thresholds, kinds)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -29,7 +30,10 @@ from registry.services.products import filing_state
 
 log = logging.getLogger("registry.alerts")
 EXPIRY_BATCH = 200
-LEASE = dt.timedelta(seconds=60)
+# An entry is claimed for LEASE while it is posted, and a post is given up after POST_SECONDS: shorter than the
+# lease, so no other deliverer takes an entry up while a merely slow receiver is still answering.
+POST_SECONDS = 30.0
+LEASE = dt.timedelta(seconds=2 * POST_SECONDS)
 
 
 class ScanReport(msgspec.Struct):
@@ -86,8 +90,9 @@ def _insert_ignoring_duplicates(tx: AsyncSession) -> Insert:
     return stmt
 
 
-async def raise_alerts(tx: AsyncSession, due: Sequence[Due], now: dt.datetime, outbox: bool) -> int:
-    """Store the alerts not stored yet; each new one also goes into the outbox when a webhook is configured."""
+async def raise_alerts(tx: AsyncSession, due: Sequence[Due], now: dt.datetime) -> int:
+    """Store the alerts not stored yet, each new one with its outbox entry: whether or not a webhook is configured
+    now, it is delivered once one is."""
     raised = 0
     for start in range(0, len(due), 500):
         rows = [
@@ -97,20 +102,12 @@ async def raise_alerts(tx: AsyncSession, due: Sequence[Due], now: dt.datetime, o
         result = await tx.execute(_insert_ignoring_duplicates(tx).values(rows).returning(Alert))
         new = list(result.scalars())
         raised += len(new)
-        if outbox:
-            for alert in new:
-                tx.add(
-                    Outbox(
-                        alert_id=alert.id,
-                        payload=msgspec.to_builtins(_out(alert)),
-                        attempts=0,
-                        next_attempt_at=now,
-                    )
-                )
+        for alert in new:
+            tx.add(Outbox(alert_id=alert.id, payload=msgspec.to_builtins(_out(alert)), attempts=0, next_attempt_at=now))
     return raised
 
 
-async def _expire_batch(ctx: Context, thresholds: Sequence[int], outbox: bool) -> tuple[int, int]:
+async def _expire_batch(ctx: Context, thresholds: Sequence[int]) -> tuple[int, int]:
     """Expire up to a batch of filed records past their valid_until, each with its event and alert."""
     now, today = ctx.now(), ctx.today()
     async with ctx.db.writes.begin() as tx:
@@ -131,12 +128,12 @@ async def _expire_batch(ctx: Context, thresholds: Sequence[int], outbox: bool) -
             await move(tx, row, Action.EXPIRE, target, filing_state(row), lifecycle.SYSTEM_EXPIRY, now, reason)
             assert row.valid_until is not None
             due += filing_alerts(row.sku, row.filing_no, row.valid_until, today, thresholds)
-        raised = await raise_alerts(tx, due, now, outbox)
+        raised = await raise_alerts(tx, due, now)
     ctx.changed(rows)
     return len(rows), raised
 
 
-async def scan(ctx: Context, thresholds: Sequence[int], outbox: bool) -> ScanReport:
+async def scan(ctx: Context, thresholds: Sequence[int]) -> ScanReport:
     """One pass: expire what has lapsed, then raise every alert that is due and not raised yet.
 
     Safe to run on several instances at once: on PostgreSQL one instance scans while the others skip (an
@@ -147,14 +144,14 @@ async def scan(ctx: Context, thresholds: Sequence[int], outbox: bool) -> ScanRep
         if not mine:
             log.info("expiry scan: another instance is scanning; skipped")
             return ScanReport(expired=0, raised=0, skipped=True)
-        return await expire_and_raise(ctx, thresholds, outbox)
+        return await expire_and_raise(ctx, thresholds)
 
 
-async def expire_and_raise(ctx: Context, thresholds: Sequence[int], outbox: bool) -> ScanReport:
+async def expire_and_raise(ctx: Context, thresholds: Sequence[int]) -> ScanReport:
     """The scan's work, without the lock: the database constraints alone keep it exact when run twice at once."""
     expired = raised = 0
     while True:
-        count, new = await _expire_batch(ctx, thresholds, outbox)
+        count, new = await _expire_batch(ctx, thresholds)
         expired, raised = expired + count, raised + new
         if count < EXPIRY_BATCH:
             break
@@ -178,66 +175,86 @@ async def expire_and_raise(ctx: Context, thresholds: Sequence[int], outbox: bool
         )
         for sku, docs in documents:
             due += document_alerts(sku, msgspec.convert(docs, list[Document]), today, thresholds)
-        raised += await raise_alerts(tx, due, now, outbox)
+        raised += await raise_alerts(tx, due, now)
     log.info("expiry scan: %d expired, %d alerts raised", expired, raised)
     return ScanReport(expired=expired, raised=raised)
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over `<timestamp>.<body>`: a receiver that refuses old timestamps cannot be sent a captured
+    delivery again later."""
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 async def deliver(
     ctx: Context, client: httpx.AsyncClient, url: str, secret: str | None, batch: int = 100
 ) -> DeliveryReport:
-    """Post due outbox entries to the webhook. Each is claimed for a lease first, so two instances never post
-    the same entry at once; one that fails waits with back-off; one whose poster died is taken up after its lease.
-    """
+    """Post due outbox entries to the webhook, one at a time: each is claimed for a lease just before it is posted
+    (two instances never post the same entry at once, and a slow receiver never outlives a claim); one that fails
+    waits with back-off; one whose poster died is taken up again after its lease."""
+    delivered = failed = 0
+    for _ in range(batch):
+        claim = await _claim(ctx)
+        if claim is None:
+            break
+        entry_id, alert_id, attempts, payload, lease = claim
+        error = await _post(client, url, secret, alert_id, msgspec.json.encode(payload), ctx.now())
+        done = ctx.now()
+        values: dict[str, Any] = {"claimed_until": None, "attempts": attempts + 1, "last_error": error}
+        if error is None:
+            values["delivered_at"] = done
+            delivered += 1
+        else:
+            wait = dt.timedelta(seconds=backoff_seconds(attempts + 1, random.random()))  # noqa: S311
+            values["next_attempt_at"] = done + wait
+            failed += 1
+            log.warning("alert %s not delivered (attempt %d): %s", alert_id, attempts + 1, error)
+        async with ctx.db.writes.begin() as tx:
+            await tx.execute(
+                update(Outbox).where(Outbox.id == entry_id, Outbox.claimed_until == lease).values(**values)
+            )
+    return DeliveryReport(delivered=delivered, failed=failed)
+
+
+async def _claim(ctx: Context) -> tuple[int, int, int, Any, dt.datetime] | None:
+    """The oldest due entry, claimed until the lease ends; None when nothing is due."""
     now = ctx.now()
     async with ctx.db.writes.begin() as tx:
-        entries = (
-            await tx.scalars(
-                select(Outbox)
-                .where(
-                    Outbox.delivered_at.is_(None),
-                    Outbox.next_attempt_at <= now,
-                    (Outbox.claimed_until.is_(None)) | (Outbox.claimed_until < now),
-                )
-                .order_by(Outbox.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
+        entry = await tx.scalar(
+            select(Outbox)
+            .where(
+                Outbox.delivered_at.is_(None),
+                Outbox.next_attempt_at <= now,
+                (Outbox.claimed_until.is_(None)) | (Outbox.claimed_until < now),
             )
-        ).all()
-        for entry in entries:
-            entry.claimed_until = now + LEASE
-        claimed = [(entry.id, entry.alert_id, entry.attempts, entry.payload) for entry in entries]
-    delivered = failed = 0
-    for entry_id, alert_id, attempts, payload in claimed:
-        body = msgspec.json.encode(payload)
-        headers = {"Content-Type": "application/json", "X-Registry-Alert-Id": str(alert_id)}
-        if secret:
-            headers["X-Registry-Signature"] = signature(secret, body)
-        error: str | None = None
-        try:
+            .order_by(Outbox.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if entry is None:
+            return None
+        entry.claimed_until = now + LEASE
+        return entry.id, entry.alert_id, entry.attempts, entry.payload, entry.claimed_until
+
+
+async def _post(
+    client: httpx.AsyncClient, url: str, secret: str | None, alert_id: int, body: bytes, now: dt.datetime
+) -> str | None:
+    """Post one alert; None when the receiver took it, else why not."""
+    timestamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Registry-Alert-Id": str(alert_id),
+        "X-Registry-Timestamp": timestamp,
+    }
+    if secret:
+        headers["X-Registry-Signature"] = signature(secret, timestamp, body)
+    try:
+        async with asyncio.timeout(POST_SECONDS):
             response = await client.post(url, content=body, headers=headers)
-            if response.status_code >= 300:
-                error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        done = ctx.now()
-        async with ctx.db.writes.begin() as tx:
-            values: dict[str, Any]
-            if error is None:
-                values = {"delivered_at": done, "claimed_until": None, "attempts": attempts + 1, "last_error": None}
-                delivered += 1
-            else:
-                wait = dt.timedelta(seconds=backoff_seconds(attempts + 1, random.random()))  # noqa: S311
-                values = {"next_attempt_at": done + wait, "claimed_until": None, "attempts": attempts + 1}
-                values["last_error"] = error
-                failed += 1
-                log.warning("alert %s not delivered (attempt %d): %s", alert_id, attempts + 1, error)
-            await tx.execute(update(Outbox).where(Outbox.id == entry_id).values(**values))
-    return DeliveryReport(delivered=delivered, failed=failed)
+    except (httpx.HTTPError, TimeoutError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return f"HTTP {response.status_code}" if response.status_code >= 300 else None
 
 
 async def search(

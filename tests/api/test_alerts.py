@@ -43,11 +43,11 @@ async def test_thresholds_crossed_one_by_one_raise_one_alert_each(
     valid_until = TODAY + dt.timedelta(days=40)
     await file_product(client, auth, valid_until)
 
-    assert await alerts.scan(ctx, THRESHOLDS, outbox=False) == alerts.ScanReport(expired=0, raised=0)
+    assert await alerts.scan(ctx, THRESHOLDS) == alerts.ScanReport(expired=0, raised=0)
     for threshold in THRESHOLDS:
         set_day(clock, valid_until - dt.timedelta(days=threshold))
-        assert (await alerts.scan(ctx, THRESHOLDS, outbox=False)).raised == 1
-        assert (await alerts.scan(ctx, THRESHOLDS, outbox=False)).raised == 0
+        assert (await alerts.scan(ctx, THRESHOLDS)).raised == 1
+        assert (await alerts.scan(ctx, THRESHOLDS)).raised == 0
         newest = (await alert_list(client, auth))[-1]
         assert (newest["kind"], newest["threshold_days"], newest["sku"]) == ("filing_expiring", threshold, SKU)
         assert newest["status"] == "open"
@@ -65,8 +65,8 @@ async def test_a_lapsed_filing_expires_once_with_its_event_and_stops_being_decla
     lookup = (await client.get("/v1/filings/2025110201", headers=auth("declaration"))).json()
     assert (lookup["status"], lookup["declarable"]) == ("filed", False)  # past its day, before any scan
 
-    first = await alerts.scan(ctx, THRESHOLDS, outbox=False)
-    second = await alerts.scan(ctx, THRESHOLDS, outbox=False)
+    first = await alerts.scan(ctx, THRESHOLDS)
+    second = await alerts.scan(ctx, THRESHOLDS)
     assert first.expired == 1
     assert second == alerts.ScanReport(expired=0, raised=0)
     record = (await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))).json()
@@ -90,15 +90,15 @@ async def test_documents_of_filed_and_under_review_records_raise_alerts(
     unfiled = sk2(sku="DRAFT-1", documents=record["documents"])
     await client.post("/v1/products", json=unfiled, headers=auth("catalog"))
 
-    assert (await alerts.scan(app.state.ctx, THRESHOLDS, outbox=False)).raised == 2
+    assert (await alerts.scan(app.state.ctx, THRESHOLDS)).raised == 1
     raised = await alert_list(client, auth, kind="document_expiring")
-    assert [(a["sku"], a["threshold_days"]) for a in raised] == [(SKU, 30), (SKU, 7)]
+    assert [(a["sku"], a["threshold_days"]) for a in raised] == [(SKU, 7)]  # first seen inside 30 and 7: the nearest
     assert raised[0]["subject"] == "hygiene_certificate HC-JP-88231"
 
 
 async def test_acknowledge(app: Litestar, client: Client, auth: Auth, clock: FakeClock) -> None:
     await file_product(client, auth, TODAY + dt.timedelta(days=20))
-    await alerts.scan(app.state.ctx, THRESHOLDS, outbox=False)
+    await alerts.scan(app.state.ctx, THRESHOLDS)
     (alert,) = await alert_list(client, auth)
     assert (await client.post(f"/v1/alerts/{alert['id']}/ack", headers=auth("catalog"))).status_code == 403
     acked = await client.post(f"/v1/alerts/{alert['id']}/ack", headers=auth("reviewer"))
@@ -137,7 +137,7 @@ async def test_two_scans_at_once_over_1000_due_records(
     set_day(clock, TODAY + dt.timedelta(days=11))
     contexts = [Context(db=Database(Settings(database_url=database_url)), clock=clock) for _ in range(2)]
     try:
-        reports_ = await asyncio.gather(*(alerts.expire_and_raise(ctx, THRESHOLDS, outbox=True) for ctx in contexts))
+        reports_ = await asyncio.gather(*(alerts.expire_and_raise(ctx, THRESHOLDS) for ctx in contexts))
     finally:
         for ctx in contexts:
             await ctx.db.dispose()
@@ -166,11 +166,11 @@ async def test_a_scan_skips_while_another_instance_scans(
     try:
         async with other.db.exclusive("expiry-scan") as held:
             assert held
-            report = await alerts.scan(app.state.ctx, THRESHOLDS, outbox=False)
+            report = await alerts.scan(app.state.ctx, THRESHOLDS)
         on_postgres = app.state.ctx.db.engine.dialect.name == "postgresql"
         assert report.skipped is on_postgres  # SQLite has one writer at a time anyway
         assert report.expired == (0 if on_postgres else 1)
-        again = await alerts.scan(app.state.ctx, THRESHOLDS, outbox=False)  # the lock was let go
+        again = await alerts.scan(app.state.ctx, THRESHOLDS)  # the lock was let go
         assert not again.skipped
         assert report.expired + again.expired == 1
     finally:

@@ -85,10 +85,10 @@ async def main() -> None:
                 plan = await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
                 plans[name] = " / ".join(row[3] for row in plan)
         start = time.perf_counter()
-        first = await alerts.scan(ctx, (30, 7, 1), outbox=True)
+        first = await alerts.scan(ctx, (30, 7, 1))
         first_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        second = await alerts.scan(ctx, (30, 7, 1), outbox=True)
+        second = await alerts.scan(ctx, (30, 7, 1))
         second_seconds = time.perf_counter() - start
         await db.dispose()
     print(f"{RECORDS:,} filed records, {int(RECORDS * DUE_SHARE):,} due")
