@@ -12,12 +12,13 @@ import httpx
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from registry import jobs
-from registry.api import alerts, filings, imports, lookup, ops, products, reference
+from registry.api import alerts, filings, imports, keys, lookup, ops, products, reference
 from registry.api.auth import PUBLIC, AuthMiddleware, current_principal
 from registry.api.checks import check_request, learn_query_names
 from registry.api.errors import EXCEPTION_HANDLERS
@@ -27,6 +28,7 @@ from registry.db import Database
 from registry.services.context import Clock, Context, utc_now
 from registry.services.keys import KeyRing
 from registry.services.lookup import LookupIndex
+from registry.serving import BodyTimeoutMiddleware
 
 JSON_BODY_LIMIT = 1024 * 1024
 
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             *imports.ROUTES,
             *alerts.ROUTES,
             *reference.ROUTES,
+            *keys.ROUTES,
         ],
         before_request=check_request,
         dependencies={
@@ -89,7 +92,11 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             "actor": Provide(current_principal, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[MetricsMiddleware, AuthMiddleware],
+        middleware=[
+            MetricsMiddleware,
+            DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
+            AuthMiddleware,
+        ],
         openapi_config=openapi_config(),
         lifespan=[lifespan],
         request_max_body_size=JSON_BODY_LIMIT,

@@ -32,7 +32,14 @@ async def _create_key(settings: Settings, role: str, name: str, only_if_none: bo
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import socket
+
     import uvicorn
+
+    from registry.serving import TimedHttpToolsProtocol
+
+    with socket.create_server((args.host, args.port)):  # a port in use is one line here, not a server's traceback
+        pass
 
     uvicorn.run(
         "registry.app:create_app",
@@ -41,7 +48,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http=TimedHttpToolsProtocol,
         log_level="info",
     )
     return 0
@@ -63,6 +70,33 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     key = asyncio.run(_create_key(settings, args.role, args.name))
     print(f"created a {args.role} key named {args.name!r}; it is shown once:", file=sys.stderr)
     print(key)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> list[keys.KeyOut]:
+        ctx = _context(settings)
+        try:
+            return await keys.list_keys(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    for key in asyncio.run(run()):
+        revoked = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+        print(f"{key.key_id}\t{key.role}\t{revoked}\t{key.created_at.isoformat()}\t{key.name}")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> keys.KeyOut:
+        ctx = _context(settings)
+        try:
+            return await keys.revoke(ctx, args.key_id)
+        finally:
+            await ctx.db.dispose()
+
+    key = asyncio.run(run())
+    print(f"key {key.key_id} ({key.role}, {key.name!r}) is revoked; every instance refuses it within a second")
     return 0
 
 
@@ -189,6 +223,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=keys.ROLES)
     create.add_argument("--name", required=True)
     create.set_defaults(run=cmd_keys_create)
+    keys_cmd.add_parser("list", help="every key: id, role, state, created, name").set_defaults(run=cmd_keys_list)
+    revoke = keys_cmd.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(run=cmd_keys_revoke)
 
     importing = commands.add_parser("import", help="import products from an NDJSON or CSV file")
     importing.add_argument("file", help="a .ndjson/.jsonl or .csv file")
@@ -215,9 +253,35 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; a failure is one line on stderr and a non-zero exit, never a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from registry.domain.errors import RegistryError, ValidationFailed
+
     args = parser().parse_args(argv)
-    code: int = args.run(args, Settings.from_env())
+    try:
+        settings = Settings.from_env()
+        code: int = args.run(args, settings)
+    except ValidationFailed as exc:
+        found = "; ".join(f"{v.field or '/'}: {v.message}" for v in exc.violations)
+        return _fail(f"{exc.detail}: {found}")
+    except RegistryError as exc:
+        return _fail(exc.detail)
+    except (ValueError, msgspec.ValidationError) as exc:
+        return _fail(f"bad configuration: {exc}")
+    except DBAPIError as exc:
+        return _fail(f"the database cannot be used: {str(exc.orig or exc).splitlines()[0]}")
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}")
+    except KeyboardInterrupt:
+        return 130
     return code
+
+
+def _fail(message: str) -> int:
+    print(f"registry: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     statement_timeout_seconds: float = 60.0
     timezone: str = "Asia/Shanghai"
     lookup_staleness_ms: int = 1000
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +70,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ("POOL_TIMEOUT_SECONDS", "pool_timeout_seconds"),
             ("CONNECT_TIMEOUT_SECONDS", "connect_timeout_seconds"),
             ("STATEMENT_TIMEOUT_SECONDS", "statement_timeout_seconds"),
+            ("HEADER_TIMEOUT_SECONDS", "header_timeout_seconds"),
+            ("BODY_TIMEOUT_SECONDS", "body_timeout_seconds"),
         ):
             if value := get(name):
                 raw[field] = float(value)

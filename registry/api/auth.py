@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
 from litestar.openapi.spec import Operation
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -46,6 +48,30 @@ def allow(*roles: Role) -> dict[str, Any]:
     return {"roles": frozenset(role.value for role in (*roles, Role.ADMIN))}
 
 
+class FailedAuthentications:
+    """Failed authentications per client address. Past `limit` within `window` seconds, a key that is not
+    already trusted is refused with 429 until the window ends, without a database read."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0, max_clients: int = 100_000) -> None:
+        self.limit, self.window, self.max_clients = limit, window, max_clients
+        self._failures: dict[str, tuple[float, int]] = {}
+
+    def wait(self, client: str) -> float:
+        """Seconds until `client` may try a key again; 0 when it may now."""
+        start, count = self._failures.get(client, (0.0, 0))
+        left = start + self.window - time.monotonic()
+        return left if count >= self.limit and left > 0 else 0.0
+
+    def failed(self, client: str) -> None:
+        now = time.monotonic()
+        start, count = self._failures.get(client, (now, 0))
+        if now - start > self.window:
+            start, count = now, 0
+        if len(self._failures) >= self.max_clients:  # bounded memory, whatever the number of addresses
+            self._failures.clear()
+        self._failures[client] = (start, count + 1)
+
+
 class AuthMiddleware:
     """Deny by default: 401 without a valid key, 403 for a role the route does not name, unless it is public.
 
@@ -55,6 +81,7 @@ class AuthMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.failures = FailedAuthentications()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
@@ -62,17 +89,26 @@ class AuthMiddleware:
             scope["user"] = await self._principal(scope, handler.opt.get("roles", frozenset()))
         await self.app(scope, receive, send)
 
-    @staticmethod
-    async def _principal(scope: Scope, roles: frozenset[str]) -> Principal:
+    async def _principal(self, scope: Scope, roles: frozenset[str]) -> Principal:
         header = next((value for name, value in scope["headers"] if name == b"authorization"), b"")
         scheme, _, token = header.decode("latin-1").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("send an API key as 'Authorization: Bearer <key>'")
         ring: KeyRing = scope["litestar_app"].state.keyring
-        principal = ring.cached(token) or await ring.resolve(token)
+        principal = ring.cached(token)
         if principal is None:
-            raise NotAuthorizedException("the API key is not valid")
+            address = scope.get("client")
+            client = address[0] if address else ""
+            if wait := self.failures.wait(client):
+                raise TooManyRequestsException(
+                    "too many failed authentications from this address; try again later",
+                    headers={"Retry-After": str(math.ceil(wait))},
+                )
+            principal = await ring.resolve(token)
+            if principal is None:
+                self.failures.failed(client)
+                raise NotAuthorizedException("the API key is not valid")
         if principal.role not in roles:
             raise PermissionDeniedException(f"the {principal.role} role may not do this")
         return principal

@@ -25,12 +25,14 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     412: "Precondition failed",
     413: "Content too large",
     415: "Unsupported media type",
     422: "Validation failed",
     428: "Precondition required",
+    429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
 }
@@ -163,8 +165,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    """The error responses a route declares in the OpenAPI document; every route may meet 500 and 503."""
-    statuses = (*statuses, 500, 503)
+    """The error responses a route declares in the OpenAPI document; every route may meet 500 and 503, and one that
+    takes a key 429 (too many failed authentications from one address)."""
+    statuses = (*statuses, 500, 503, *((429,) if 401 in statuses else ()))
     return {
         status: ResponseSpec(
             data_container=Problem,

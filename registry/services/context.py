@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +36,9 @@ class Context:
     reference_cache: dict[Any, Any] = field(default_factory=dict, compare=False)
     # Called with the product rows a use case changed, after its transaction commits (the look-up index).
     watchers: list[Callable[[Sequence[Any]], None]] = field(default_factory=list, compare=False)
+    # Run at each refresh of this instance's view of what other instances changed (the look-up index's poller:
+    # every half staleness, and at once on PostgreSQL's NOTIFY), after the index itself.
+    refreshers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, compare=False)
 
     def changed(self, rows: Sequence[Any]) -> None:
         for watcher in self.watchers:

@@ -1,37 +1,71 @@
-"""API keys: made once and shown once, stored as a SHA-256 digest, checked in constant time."""
+"""API keys: made once and shown once, stored as a SHA-256 digest, checked in constant time, revoked everywhere
+within a second."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterable
 
-from sqlalchemy import func, select
+import msgspec
+from sqlalchemy import func, select, text, update
 
-from registry.domain.errors import BadRequest
+from registry.domain import limits
+from registry.domain.errors import BadRequest, NotFound, ValidationFailed
+from registry.domain.records import normalize_text
+from registry.domain.rules import text_problems
+from registry.domain.violations import Violation
 from registry.models import ApiKey
 from registry.services.context import Context, Principal
+from registry.services.history import CHANGES_CHANNEL
 
 ROLES = ("catalog", "reviewer", "declaration", "auditor", "admin")
 PREFIX = "rk_"
+
+
+class KeyOut(msgspec.Struct):
+    key_id: str
+    name: str
+    role: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class NewKey(KeyOut):
+    key: str  # the key itself: shown this once, stored only as its digest
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _out(row: ApiKey) -> KeyOut:
+    return KeyOut(row.key_id, row.name, row.role, row.created_at, row.revoked_at)
+
+
 async def create(ctx: Context, role: str, name: str) -> str:
     """A new key for `role`; the returned text is the only time it exists outside its holder's hands."""
+    return (await issue(ctx, role, name)).key
+
+
+async def issue(ctx: Context, role: str, name: str) -> NewKey:
     if role not in ROLES:
         raise BadRequest(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if not name.strip():
-        raise BadRequest("a key needs a name")
-    key_id = secrets.token_hex(6)
+    name = normalize_text(name)
+    problems = text_problems(name, limits.KEY_NAME, "name")
+    if not name:
+        problems.append(Violation("/name", "required", "a key needs a name"))
+    if problems:
+        raise ValidationFailed(problems)
+    key_id = secrets.token_hex(limits.KEY_ID // 2)
     secret = secrets.token_urlsafe(32)
+    row = ApiKey(key_id=key_id, key_hash=_digest(secret), name=name, role=role, created_at=ctx.now())
     async with ctx.db.writes.begin() as tx:
-        tx.add(ApiKey(key_id=key_id, key_hash=_digest(secret), name=name.strip(), role=role, created_at=ctx.now()))
-    return f"{PREFIX}{key_id}_{secret}"
+        tx.add(row)
+    return NewKey(**msgspec.structs.asdict(_out(row)), key=f"{PREFIX}{key_id}_{secret}")
 
 
 async def count(ctx: Context) -> int:
@@ -39,14 +73,36 @@ async def count(ctx: Context) -> int:
         return int((await tx.execute(select(func.count()).select_from(ApiKey))).scalar_one())
 
 
+async def list_keys(ctx: Context) -> list[KeyOut]:
+    async with ctx.db.reads() as tx:
+        return [_out(row) for row in (await tx.scalars(select(ApiKey).order_by(ApiKey.id))).all()]
+
+
+async def revoke(ctx: Context, key_id: str) -> KeyOut:
+    """Revoke a key (again is no change). Other instances learn of it at their next refresh: within half the
+    look-up staleness, and on PostgreSQL at once, by the NOTIFY that look-up changes travel by."""
+    async with ctx.db.writes.begin() as tx:
+        await tx.execute(
+            update(ApiKey).where(ApiKey.key_id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=ctx.now())
+        )
+        row = await tx.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+        if row is None:
+            raise NotFound(f"no key {key_id}")
+        if tx.get_bind().dialect.name == "postgresql":
+            await tx.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGES_CHANNEL})
+    return _out(row)
+
+
 class KeyRing:
-    """Resolves bearer keys to principals; a key verified once is trusted from memory for a short while."""
+    """Resolves bearer keys to principals; a key verified once is trusted from memory until it is revoked (seen
+    at the instance's next refresh) or for `ttl_seconds` at most."""
 
     def __init__(self, ctx: Context, ttl_seconds: float, max_entries: int = 10_000) -> None:
         self._ctx = ctx
         self._ttl = ttl_seconds
         self._max = max_entries
         self._known: dict[str, tuple[Principal, float]] = {}
+        ctx.refreshers.append(self.refresh)
 
     def cached(self, token: str) -> Principal | None:
         """The principal of a key verified a short while ago, without touching the database."""
@@ -65,9 +121,31 @@ class KeyRing:
             self._known[token] = (principal, time.monotonic() + self._ttl)
         return principal
 
+    async def revoke(self, key_id: str) -> KeyOut:
+        """Revoke a key, and refuse it on this instance at once."""
+        out = await revoke(self._ctx, key_id)
+        self.forget([key_id])
+        return out
+
+    def forget(self, key_ids: Iterable[str]) -> None:
+        gone = set(key_ids)
+        for token in [token for token, (principal, _) in self._known.items() if principal.key_id in gone]:
+            del self._known[token]
+
+    async def refresh(self) -> None:
+        """Forget the trusted keys that have been revoked meanwhile, on any instance."""
+        trusted = {principal.key_id for principal, _ in self._known.values()}
+        if not trusted:
+            return
+        async with self._ctx.db.reads() as tx:
+            revoked = await tx.scalars(
+                select(ApiKey.key_id).where(ApiKey.key_id.in_(trusted), ApiKey.revoked_at.is_not(None))
+            )
+            self.forget(revoked.all())
+
     async def _verify(self, token: str) -> Principal | None:
         key_id, sep, secret = token.removeprefix(PREFIX).partition("_")
-        if not token.startswith(PREFIX) or not sep or not secret:
+        if not token.startswith(PREFIX) or not sep or not secret or len(key_id) > limits.KEY_ID:
             return None
         async with self._ctx.db.reads() as tx:
             row = (await tx.execute(select(ApiKey).where(ApiKey.key_id == key_id))).scalar_one_or_none()

@@ -178,6 +178,8 @@ class LookupIndex:
             try:
                 await self._listen()
                 await self.refresh()
+                for refresher in self._ctx.refreshers:
+                    await refresher()
             except Exception as exc:
                 if not failing:  # once per outage, not at every poll
                     log.warning("look-up index refresh failed (%s); retrying until it succeeds", exc, exc_info=True)

@@ -1,0 +1,44 @@
+"""API keys over HTTP: admins list, make and revoke them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, delete, get, post
+from litestar.params import JSONBody, PathParameter
+from litestar.types import ControllerRouterHandler
+
+from registry.api.auth import Ctx, Role, allow
+from registry.api.errors import problems
+from registry.domain import limits
+from registry.services import keys
+from registry.services.keys import KeyOut, NewKey
+
+
+class KeyIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.KEY_NAME)]
+
+
+@get("/v1/keys", opt=allow(), responses=problems(401, 403))
+async def list_keys(ctx: Ctx) -> list[KeyOut]:
+    """Every key, revoked ones included, without the keys themselves (admin)."""
+    return await keys.list_keys(ctx)
+
+
+@post("/v1/keys", opt=allow(), status_code=201, responses=problems(400, 401, 403, 413, 415, 422))
+async def create_key(data: JSONBody[KeyIn], ctx: Ctx) -> NewKey:
+    """Make a key for a role (admin); `key` is shown in this answer once and never again."""
+    return await keys.issue(ctx, data.role.value, data.name)
+
+
+@delete("/v1/keys/{key_id:str}", opt=allow(), status_code=204, responses=problems(400, 401, 403, 404))
+async def revoke_key(
+    request: Request[Any, Any, Any], key_id: Annotated[str, PathParameter(max_length=limits.KEY_ID)]
+) -> None:
+    """Revoke a key (admin): refused at once here, and on every other instance within a second."""
+    await request.app.state.keyring.revoke(key_id)
+
+
+ROUTES: list[ControllerRouterHandler] = [list_keys, create_key, revoke_key]
