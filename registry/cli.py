@@ -107,6 +107,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from registry.domain import limits as bounds
     from registry.domain.errors import RegistryError
     from registry.services import imports
     from registry.services.context import Principal
@@ -114,7 +115,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     fmt = imports.Format.CSV if path.suffix.lower() == ".csv" else imports.Format.NDJSON
     limits = imports.Limits(max_bytes=settings.max_body_bytes, max_rows=settings.max_import_rows)
-    actor = Principal(key_id="cli", name=getpass.getuser(), role="admin")
+    actor = Principal(key_id="cli", name=getpass.getuser()[: bounds.KEY_NAME], role="admin")
 
     size = path.stat().st_size
     if size > limits.max_bytes:

@@ -27,6 +27,7 @@ SPEC_UNIT = re.compile(
 REQUIRED_TEXT = ("brand", "name_cn", "spec", "category", "hs_code", "origin_country")
 TEXT_FIELDS = ("sku", "brand", "name_cn", "name_foreign", "spec", "category", "hs_code", "ciq_code", "usage")
 MAX_TEXT = {"usage": limits.USAGE, "name_cn": limits.NAME, "name_foreign": limits.NAME}  # the rest: limits.TEXT
+LIST_LIMITS = {"ingredients": limits.INGREDIENTS, "images": limits.IMAGES, "documents": limits.DOCUMENTS}
 # Control characters (Unicode Cc), format characters (Cf: zero-width spaces and joiners, bidirectional
 # overrides such as U+202E that make a name read backwards, the BOM, tag characters) and lone surrogates:
 # invisible or deceptive in a name, refused by PostgreSQL (NUL), or not storable as UTF-8.
@@ -63,6 +64,9 @@ def check_fields(record: ProductIn) -> list[Violation]:
         value = getattr(record, name)
         if value is not None:
             found += text_problems(value, MAX_TEXT.get(name, limits.TEXT), name)
+    for name, most in LIST_LIMITS.items():
+        if len(getattr(record, name)) > most:
+            found.append(_err(pointer(name), "format.too_many", f"at most {most} {name}"))
     for name in ("ingredients", "images"):
         for i, item in enumerate(getattr(record, name)):
             found += text_problems(item, limits.LIST_ITEM, name, i)

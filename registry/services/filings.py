@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -102,7 +103,7 @@ async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, b
     now, today = ctx.now(), ctx.today()
     if action is Action.SUBMIT:
         ref = await reference.current(ctx, tx)
-        violations = rules.validate(normalize(to_record(row)), ref, wco_subheadings(), today)
+        violations = await asyncio.to_thread(rules.validate, normalize(to_record(row)), ref, wco_subheadings(), today)
         if rules.blocks(violations):
             raise ValidationFailed(violations, "the record does not pass validation; nothing was submitted")
         row.submitted_at = now
