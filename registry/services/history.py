@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -15,6 +16,7 @@ from registry.domain.records import read_sku
 from registry.models import HISTORY_TABLE, HistoryEvent, HistoryHead
 from registry.services.context import Context
 
+OFF_LOOP = 64  # events appended at once past which their hashing leaves the event loop
 CHANGES_CHANNEL = "registry_changes"  # PostgreSQL: a NOTIFY per committing change, with the chain's new last seq
 
 
@@ -61,7 +63,19 @@ async def append_many(tx: AsyncSession, events: list[NewEvent]) -> None:
     if not events:
         return
     head = (await tx.execute(select(HistoryHead).where(HistoryHead.id == 1).with_for_update())).scalar_one()
-    seq, previous = head.last_seq, head.last_hash
+    if len(events) > OFF_LOOP:  # an import's batch: hashed in a worker thread, so look-ups go on meanwhile
+        rows, seq, previous = await asyncio.to_thread(_link, events, head.last_seq, head.last_hash)
+    else:
+        rows, seq, previous = _link(events, head.last_seq, head.last_hash)
+    await tx.execute(insert(HISTORY_TABLE), rows)
+    head.last_seq, head.last_hash = seq, previous
+    if tx.get_bind().dialect.name == "postgresql":  # delivered to the listeners when (and if) this commits
+        await tx.execute(text("SELECT pg_notify(:channel, :seq)"), {"channel": CHANGES_CHANNEL, "seq": str(seq)})
+    await tx.flush()
+
+
+def _link(events: list[NewEvent], seq: int, previous: str) -> tuple[list[dict[str, Any]], int, str]:
+    """The events as rows chained on from `seq` and its hash; returns them with the new last seq and hash."""
     rows = []
     for event in events:
         seq += 1
@@ -69,11 +83,7 @@ async def append_many(tx: AsyncSession, events: list[NewEvent]) -> None:
         digest = chain.digest(previous, fields)
         rows.append({**fields, "prev_hash": previous, "hash": digest})
         previous = digest
-    await tx.execute(insert(HISTORY_TABLE), rows)
-    head.last_seq, head.last_hash = seq, previous
-    if tx.get_bind().dialect.name == "postgresql":  # delivered to the listeners when (and if) this commits
-        await tx.execute(text("SELECT pg_notify(:channel, :seq)"), {"channel": CHANGES_CHANNEL, "seq": str(seq)})
-    await tx.flush()
+    return rows, seq, previous
 
 
 def _out(event: HistoryEvent) -> EventOut:

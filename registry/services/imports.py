@@ -15,11 +15,10 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from types import SimpleNamespace
 from typing import IO, Any, NamedTuple
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import limits as bounds
@@ -32,9 +31,11 @@ from registry.models import PRODUCT_TABLE, Product
 from registry.services import history
 from registry.services.context import Context, Principal
 from registry.services.history import NewEvent
+from registry.services.lookup import lookup_columns
 from registry.services.products import creation_event, new_values, rewrite, update_event
 
-BATCH = 2000
+BATCH = 1000
+INDEX_STEP = 5000  # rows given to the look-up index between two turns of the event loop
 
 
 class Mode(StrEnum):
@@ -136,6 +137,25 @@ class _Import:
             return
         stmt = select(Product).where(Product.sku.in_([record.sku for _, record in ready]))
         existing = {p.sku: p for p in (await tx.scalars(stmt if self.dry_run else stmt.with_for_update())).all()}
+        # The comparisons and the new rows' values and events, in a worker thread: the rows read above belong to
+        # this coroutine alone, which waits for it.
+        creates, events, updated = await asyncio.to_thread(self._decide, ready, existing)
+        if not self.writes:
+            tx.expunge_all()
+            return
+        if creates:
+            await tx.execute(insert(PRODUCT_TABLE), creates)
+        await tx.flush()  # the rewritten rows, each at its next version
+        events += [update_event(row, changes, self.now, self.actor, "import") for row, changes in updated]
+        await history.append_many(tx, events)
+        self.changed += [lookup_columns(values) for values in creates]  # plain tuples: nothing for the GC to walk
+        self.changed += [lookup_columns(row) for row, _ in updated]
+        tx.expunge_all()
+
+    def _decide(
+        self, ready: list[tuple[int, ProductIn]], existing: dict[str, Product]
+    ) -> tuple[list[dict[str, Any]], list[NewEvent], list[tuple[Product, dict[str, Any]]]]:
+        """Each ready row as a create, an update, unchanged, or refused as locked."""
         creates: list[dict[str, Any]] = []
         events: list[NewEvent] = []
         updated: list[tuple[Product, dict[str, Any]]] = []
@@ -156,22 +176,7 @@ class _Import:
                 updated.append((current, changes))
             else:
                 self.report.unchanged += 1
-        if not self.writes:
-            tx.expunge_all()
-            return
-        if creates:
-            await tx.execute(insert(PRODUCT_TABLE), creates)
-        await tx.flush()  # the rewritten rows, each at its next version
-        events += [update_event(row, changes, self.now, self.actor, "import") for row, changes in updated]
-        await history.append_many(tx, events)
-        self.changed += [SimpleNamespace(**values) for values in creates]
-        self.changed += [SimpleNamespace(**_lookup_columns(row)) for row, _ in updated]
-        tx.expunge_all()
-
-
-def _lookup_columns(row: Product) -> dict[str, Any]:
-    names = ("sku", "filing_no", "hs_code", "tax_rate", "status", "valid_until", "version")
-    return {name: getattr(row, name) for name in names}
+        return creates, events, updated
 
 
 async def run(
@@ -190,6 +195,10 @@ async def run(
     rows = read_csv(source) if fmt is Format.CSV else read_ndjson(source)
     sessions = ctx.db.reads if dry_run else ctx.db.writes
     async with sessions() as tx, tx.begin():
+        if tx.get_bind().dialect.name == "postgresql":
+            # The table's statistics predate this transaction's own inserts, so the planner would read each
+            # batch's SKUs by scanning the whole growing table (quadratic: 100,000 rows took 106 s, not 18 s).
+            await tx.execute(text("SET LOCAL enable_seqscan = off"))
         while batch := await asyncio.to_thread(_next_batch, rows):
             if work.report.total + len(batch) > limits.max_rows:
                 raise TooLarge(f"more than {limits.max_rows:,} rows; nothing was written")
@@ -205,5 +214,7 @@ async def run(
         )
     if not dry_run:
         work.report.written = True
-        ctx.changed(work.changed)
+        for start in range(0, len(work.changed), INDEX_STEP):  # a large import reaches the index in steps
+            ctx.changed(work.changed[start : start + INDEX_STEP])
+            await asyncio.sleep(0)
     return work.report

@@ -16,7 +16,7 @@ import logging
 import operator
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -36,6 +36,14 @@ _TRUE = b'"declarable":true'
 _FALSE = b'"declarable":false'
 STOP_SECONDS = 10.0
 _COLUMNS = (Product.sku, Product.filing_no, Product.hs_code, Product.tax_rate, Product.status, Product.valid_until)
+LOOKUP_COLUMNS = ("sku", "filing_no", "hs_code", "tax_rate", "status", "valid_until", "version")
+
+
+def lookup_columns(values: Any) -> tuple[Any, ...]:
+    """What the index needs of a product (a row, or a mapping of its columns), as a plain tuple."""
+    if isinstance(values, dict):
+        return tuple(values[name] for name in LOOKUP_COLUMNS)
+    return tuple(getattr(values, name) for name in LOOKUP_COLUMNS)
 
 
 class LookupOut(msgspec.Struct):
@@ -54,10 +62,10 @@ class FilingOut(LookupOut, omit_defaults=True):
     superseded_by: str | None = None
 
 
-class Entry(NamedTuple):
-    body: bytes  # encoded with declarable true when filed, false otherwise
-    last_day: int  # ordinal of valid_until while filed; -1 when never declarable
-    version: int
+# (body, last_day, version): the body encoded with declarable true when filed, false otherwise; the ordinal of
+# valid_until while filed, -1 when never declarable; the record's version. A plain tuple of atoms, which the
+# garbage collector stops tracking: a million entries never lengthen a collection (a NamedTuple stays tracked).
+Entry = tuple[bytes, int, int]
 
 
 def _entry(
@@ -71,7 +79,7 @@ def _entry(
 ) -> Entry:
     filed = status == Status.FILED.value and valid_until is not None
     body = msgspec.json.encode(LookupOut(sku, filing_no, hs_code, tax_rate, status, filed, valid_until))
-    return Entry(body, valid_until.toordinal() if filed and valid_until else -1, version)
+    return body, valid_until.toordinal() if filed and valid_until else -1, version
 
 
 class _Bodies(dict[str, bytes | None]):
@@ -107,23 +115,28 @@ class LookupIndex:
         return len(self._entries)
 
     def apply(self, rows: Sequence[Any]) -> None:
-        """Take in products this instance just changed (their transaction has committed)."""
+        """Take in products this instance just changed (their transaction has committed): rows with the look-up
+        columns as attributes, or tuples of them in `lookup_columns` order."""
         for row in rows:
-            self._put(row.sku, row.filing_no, row.hs_code, row.tax_rate, row.status, row.valid_until, row.version)
+            if isinstance(row, tuple):
+                self._put(*row)
+            else:
+                self._put(row.sku, row.filing_no, row.hs_code, row.tax_rate, row.status, row.valid_until, row.version)
 
     def _put(self, sku: str, *fields: Any) -> None:
         entry = _entry(sku, *fields)
+        body, last_day, version = entry
         current = self._entries.get(sku)
-        if current is not None and current.version > entry.version:  # never step back to an older read
+        if current is not None and current[2] > version:  # never step back to an older read
             return
         self._entries[sku] = entry
-        self._bodies[sku] = entry.body
+        self._bodies[sku] = body
         self._lapsed.discard(sku)
-        if entry.last_day >= 0:
-            if entry.last_day < self._today:
+        if last_day >= 0:
+            if last_day < self._today:
                 self._lapsed.add(sku)
             else:
-                self._lapse_on.setdefault(entry.last_day, []).append(sku)
+                self._lapse_on.setdefault(last_day, []).append(sku)
 
     def _turn_day(self, today: int) -> None:
         """Bring `_lapsed` to `today`: forward by the days that passed, backward (a clock set back) by a rebuild."""
@@ -131,14 +144,14 @@ class LookupIndex:
             for day in sorted(day for day in self._lapse_on if day < today):
                 for sku in self._lapse_on.pop(day):
                     entry = self._entries.get(sku)
-                    if entry is not None and entry.last_day == day:
+                    if entry is not None and entry[1] == day:
                         self._lapsed.add(sku)
         else:
-            self._lapsed = {sku for sku, e in self._entries.items() if 0 <= e.last_day < today}
+            self._lapsed = {sku for sku, (_, last_day, _) in self._entries.items() if 0 <= last_day < today}
             self._lapse_on = {}
-            for sku, e in self._entries.items():
-                if e.last_day >= today:
-                    self._lapse_on.setdefault(e.last_day, []).append(sku)
+            for sku, (_, last_day, _) in self._entries.items():
+                if last_day >= today:
+                    self._lapse_on.setdefault(last_day, []).append(sku)
         self._today = today
 
     async def load(self) -> None:
@@ -248,9 +261,10 @@ class LookupIndex:
         entry = self._entries.get(sku if sku.isascii() else read_sku(sku))
         if entry is None:
             return None
-        if 0 <= entry.last_day < today:
-            return entry.body.replace(_TRUE, _FALSE, 1), f'"{entry.version}-0"'
-        return entry.body, f'"{entry.version}-{1 if entry.last_day >= 0 else 0}"'
+        body, last_day, version = entry
+        if 0 <= last_day < today:
+            return body.replace(_TRUE, _FALSE, 1), f'"{version}-0"'
+        return body, f'"{version}-{1 if last_day >= 0 else 0}"'
 
     def batch(self, skus: Sequence[str], today: int) -> bytes:
         """`{items, missing}` for SKUs in request order: an item per position, each unknown SKU once."""

@@ -1,0 +1,124 @@
+"""Every text the service stores fits its column by construction: the longest value the rules let through, or that
+the service derives (an actor, an alert subject, a brand key), is built here and measured against the models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import unicodedata
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import String
+
+from registry.db import Base
+from registry.domain import limits, rules
+from registry.domain.alerts import AlertKind, AlertStatus, document_alerts, filing_alerts
+from registry.domain.lifecycle import SYSTEM_EXPIRY, Action
+from registry.domain.records import Category, Document, DocumentKind, ProductIn, Status, brand_key
+from registry.domain.reference import SET_NAMES
+from registry.services.context import Principal
+from registry.services.keys import ROLES
+
+LONGEST_KIND = max(DocumentKind, key=len).value
+TODAY = dt.date(2026, 11, 22)
+# Of the characters a stored (NFKC) brand can hold, the one whose brand key is longest: a brand of it is the
+# longest brand key.
+WIDEST_FOLD = max(
+    (chr(c) for c in range(sys.maxunicode + 1) if unicodedata.normalize("NFKC", chr(c)) == chr(c)),
+    key=lambda ch: len(brand_key(ch)),
+)
+
+
+def _field_limit(name: str) -> int:
+    return rules.MAX_TEXT.get(name, limits.TEXT)
+
+
+def _longest_actor() -> int:
+    key = Principal(key_id="k" * limits.KEY_ID, name="n" * limits.KEY_NAME, role="admin").actor
+    return max(len(key), len(SYSTEM_EXPIRY))
+
+
+def _longest_subject() -> int:
+    document = Document(kind=LONGEST_KIND, number="N" * limits.TEXT, valid_from=TODAY, valid_until=TODAY)
+    due = document_alerts("S" * limits.SKU, [document], TODAY, (30,)) + filing_alerts(
+        "S" * limits.SKU, "9" * 10, TODAY, TODAY, (30,)
+    )
+    return max(len(d.subject) for d in due)
+
+
+def _longest(values: object) -> int:
+    return max(len(str(value)) for value in values)  # type: ignore[attr-defined]
+
+
+# table.column → the longest value the service can store there. A String column missing here fails the test.
+LONGEST: dict[str, Callable[[], int]] = {
+    "product.sku": lambda: limits.SKU,
+    "product.brand": lambda: _field_limit("brand"),
+    "product.brand_key": lambda: len(brand_key(WIDEST_FOLD * _field_limit("brand"))),
+    "product.name_cn": lambda: _field_limit("name_cn"),
+    "product.name_foreign": lambda: _field_limit("name_foreign"),
+    "product.spec": lambda: _field_limit("spec"),
+    "product.category": lambda: _longest(Category),
+    "product.hs_code": lambda: 10,
+    "product.ciq_code": lambda: 3,
+    "product.origin_country": lambda: 2,
+    "product.status": lambda: _longest(Status),
+    "product.filing_no": lambda: 10,
+    "product.tax_rate": lambda: len("0.9999"),  # a composite rate is at most 1, to 4 places
+    "history_event.actor": _longest_actor,
+    "history_event.action": lambda: _longest([*Action, "create", "update", "import", "reference_update"]),
+    "history_event.sku": lambda: limits.SKU,
+    "history_event.reference_name": lambda: _longest(SET_NAMES),
+    "history_event.from_status": lambda: _longest(Status),
+    "history_event.to_status": lambda: _longest(Status),
+    "history_event.prev_hash": lambda: 64,
+    "history_event.hash": lambda: 64,
+    "history_head.last_hash": lambda: 64,
+    "filing_number.filing_no": lambda: 10,
+    "filing_number.sku": lambda: limits.SKU,
+    "filing_number.superseded_by": lambda: 10,
+    "alert.kind": lambda: _longest(AlertKind),
+    "alert.sku": lambda: limits.SKU,
+    "alert.subject": _longest_subject,
+    "alert.status": lambda: _longest(AlertStatus),
+    "alert.acknowledged_by": _longest_actor,
+    "api_key.key_id": lambda: limits.KEY_ID,
+    "api_key.key_hash": lambda: 64,
+    "api_key.name": lambda: limits.KEY_NAME,
+    "api_key.role": lambda: _longest(ROLES),
+    "reference_set.name": lambda: _longest(SET_NAMES),
+    "reference_set.updated_by": _longest_actor,
+}
+
+
+def _string_columns() -> list[tuple[str, int]]:
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, String) and column.type.length is not None:
+                found.append((f"{table.name}.{column.name}", column.type.length))
+            elif hasattr(column.type, "impl") and isinstance(column.type.impl, String) and column.type.impl.length:
+                found.append((f"{table.name}.{column.name}", column.type.impl.length))
+    return found
+
+
+@pytest.mark.parametrize(("column", "length"), _string_columns())
+def test_the_longest_stored_value_fits_its_column(column: str, length: int) -> None:
+    assert column in LONGEST, f"{column} is a sized text column: say here how long its longest value can be"
+    assert LONGEST[column]() <= length, column
+
+
+def test_the_rules_refuse_what_would_not_fit() -> None:
+    for name in rules.TEXT_FIELDS:
+        over = "a" * (_field_limit(name) + 1)
+        record = ProductIn(sku="A" if name != "sku" else over, **({} if name == "sku" else {name: over}))
+        assert any(v.field == f"/{name}" for v in rules.check_fields(record)), name
+
+
+def test_the_unseen_character_class_covers_every_format_and_control_character() -> None:
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
+            assert rules.text_problems(f"a{char}b", 10, "x"), hex(code)
+    assert rules.text_problems("SK-II 精华 é", 20, "x") == []
