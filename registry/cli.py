@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -15,6 +16,8 @@ from registry.config import Settings
 from registry.db import Database
 from registry.services import keys
 from registry.services.context import Context
+
+T = TypeVar("T")
 
 
 def _context(settings: Settings) -> Context:
@@ -73,29 +76,28 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
-    async def run() -> list[keys.KeyOut]:
+def _run(settings: Settings, work: Callable[[Context], Awaitable[T]]) -> T:
+    """`work` with a context of its own, the database let go after it."""
+
+    async def run() -> T:
         ctx = _context(settings)
         try:
-            return await keys.list_keys(ctx)
+            return await work(ctx)
         finally:
             await ctx.db.dispose()
 
-    for key in asyncio.run(run()):
+    return asyncio.run(run())
+
+
+def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    for key in _run(settings, keys.list_keys):
         revoked = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
         print(f"{key.key_id}\t{key.role}\t{revoked}\t{key.created_at.isoformat()}\t{key.name}")
     return 0
 
 
 def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    async def run() -> keys.KeyOut:
-        ctx = _context(settings)
-        try:
-            return await keys.revoke(ctx, args.key_id)
-        finally:
-            await ctx.db.dispose()
-
-    key = asyncio.run(run())
+    key = _run(settings, lambda ctx: keys.revoke(ctx, args.key_id))
     print(f"key {key.key_id} ({key.role}, {key.name!r}) is revoked; every instance refuses it within a second")
     return 0
 
@@ -181,14 +183,7 @@ def cmd_alerts_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report_expiring(args: argparse.Namespace, settings: Settings) -> int:
     from registry.services import reports
 
-    async def run() -> reports.ExpiringReport:
-        ctx = _context(settings)
-        try:
-            return await reports.expiring(ctx, args.within_days)
-        finally:
-            await ctx.db.dispose()
-
-    report = asyncio.run(run())
+    report = _run(settings, lambda ctx: reports.expiring(ctx, args.within_days))
     if args.format == "csv":
         sys.stdout.write(reports.to_csv(report))
     else:

@@ -106,6 +106,8 @@ def read_csv(handle: IO[bytes]) -> Iterator[Row]:
             except csv.Error as exc:
                 read_to = reader.line_num
                 yield Row(start, None, RowError(Violation("", "format.csv", _csv_problem(str(exc)))))
+                if "field larger than field limit" in str(exc):
+                    return  # inside a quote that runs on: what follows is that cell's text, not rows
                 continue
             read_to = reader.line_num
             if not any(cells):
@@ -131,7 +133,7 @@ def _csv_problem(message: str) -> str:
     if "unexpected end of data" in message:
         return "a quoted cell is never closed; the rest of the file is in it"
     if "field larger than field limit" in message:
-        return f"a cell is longer than {csv.field_size_limit():,} characters"
+        return f"a cell is longer than {csv.field_size_limit():,} characters; the rest of the file was not read"
     return f"not a CSV row: {message}"
 
 

@@ -35,8 +35,8 @@ log = logging.getLogger("registry.lookup")
 _TRUE = b'"declarable":true'
 _FALSE = b'"declarable":false'
 STOP_SECONDS = 10.0
-_COLUMNS = (Product.sku, Product.filing_no, Product.hs_code, Product.tax_rate, Product.status, Product.valid_until)
 LOOKUP_COLUMNS = ("sku", "filing_no", "hs_code", "tax_rate", "status", "valid_until", "version")
+_COLUMNS = tuple(getattr(Product, name) for name in LOOKUP_COLUMNS)
 
 
 def lookup_columns(values: Any) -> tuple[Any, ...]:
@@ -118,10 +118,7 @@ class LookupIndex:
         """Take in products this instance just changed (their transaction has committed): rows with the look-up
         columns as attributes, or tuples of them in `lookup_columns` order."""
         for row in rows:
-            if isinstance(row, tuple):
-                self._put(*row)
-            else:
-                self._put(row.sku, row.filing_no, row.hs_code, row.tax_rate, row.status, row.valid_until, row.version)
+            self._put(*(row if isinstance(row, tuple) else lookup_columns(row)))
 
     def _put(self, sku: str, *fields: Any) -> None:
         entry = _entry(sku, *fields)
@@ -158,7 +155,7 @@ class LookupIndex:
         """Read every product once; changes from the head's seq on are picked up by `refresh`."""
         async with self._ctx.db.reads() as tx:
             self._seq = await tx.scalar(select(HistoryHead.last_seq).where(HistoryHead.id == 1)) or 0
-            result = await tx.stream(select(*_COLUMNS, Product.version).execution_options(yield_per=10_000))
+            result = await tx.stream(select(*_COLUMNS).execution_options(yield_per=10_000))
             async for row in result:
                 self._put(*row)
         log.info("look-up index loaded: %d products", len(self._entries))
@@ -177,9 +174,7 @@ class LookupIndex:
                 )
             ).all()
             for start in range(0, len(skus), 500):
-                rows = await tx.execute(
-                    select(*_COLUMNS, Product.version).where(Product.sku.in_(skus[start : start + 500]))
-                )
+                rows = await tx.execute(select(*_COLUMNS).where(Product.sku.in_(skus[start : start + 500])))
                 for row in rows:
                     self._put(*row)
         self._seq = head

@@ -118,9 +118,9 @@ def filing_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, d
     }
 
 
-def fields_of(record: ProductIn, wire: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The record as column values (from its wire form, when the caller has it); only for a checked record."""
-    values: dict[str, Any] = dict(wire) if wire is not None else msgspec.to_builtins(record)
+def fields_of(record: ProductIn) -> dict[str, Any]:
+    """The record as column values; only for a checked record."""
+    values: dict[str, Any] = msgspec.to_builtins(record)
     values.pop("sku")
     values["brand_key"] = brand_key(values["brand"])
     values["next_document_expiry"] = min((d.valid_until for d in record.documents if d.valid_until), default=None)
