@@ -85,7 +85,14 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
-        if scope["type"] == ScopeType.HTTP and handler is not None and not handler.opt.get("public"):
+        # OPTIONS is answered for every route (Litestar's own handler: 204 and Allow), key or not: it reveals
+        # nothing the OpenAPI document does not.
+        if (
+            scope["type"] == ScopeType.HTTP
+            and handler is not None
+            and not handler.opt.get("public")
+            and scope["method"] != "OPTIONS"
+        ):
             scope["user"] = await self._principal(scope, handler.opt.get("roles", frozenset()))
         await self.app(scope, receive, send)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.routes import HTTPRoute
 
 from registry.domain.errors import BadRequest
 
-JSON_TYPES = frozenset({"application/json", "application/merge-patch+json", "application/problem+json"})
+JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 
 
 class UnsupportedMediaType(HTTPException):
@@ -25,14 +25,17 @@ def accepts(*media_types: str) -> dict[str, Any]:
 
 
 def learn_query_names(app: Litestar) -> None:
-    """Note on each route handler the query parameters it reads, once, from the framework's own parsing model."""
+    """Note on each route handler the query parameters it reads, once, from the framework's own parsing model,
+    and the methods its path answers (for OPTIONS)."""
     for route in app.routes:
         if isinstance(route, HTTPRoute):
+            allow = ", ".join(sorted(route.methods))
             for handler, model in route.route_handler_map.values():
                 handler.opt["query"] = frozenset(param.field_alias for param in model.expected_query_params)
+                handler.opt["allow"] = allow
 
 
-async def check_request(request: Request[Any, Any, Any]) -> None:
+async def check_request(request: Request[Any, Any, Any]) -> Response[None] | None:
     # A NUL matches every text on SQLite (`q=%00`) and is refused by PostgreSQL: no path or query may carry one.
     if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
         raise BadRequest("a NUL character (%00) is not allowed in a path or a query")
@@ -44,8 +47,10 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
                 {"key": name, "message": "not a parameter of this route", "source": "query"} for name in unknown
             ]
             raise ValidationException("unknown query parameters", extra=problems)
+    if request.method == "OPTIONS":  # every method of the path (the framework's own answer names only some)
+        return Response(None, status_code=204, headers={"Allow": request.route_handler.opt.get("allow", "OPTIONS")})
     if request.method not in ("POST", "PUT", "PATCH"):
-        return
+        return None
     allowed = request.route_handler.opt.get("accepts", JSON_TYPES)
     media_type, has_body = "", False
     for name, value in request.scope["headers"]:  # read once, without building a headers object per request
@@ -55,3 +60,4 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
             has_body = True
     if (has_body or media_type) and media_type not in allowed:
         raise UnsupportedMediaType(f"send the body as one of: {', '.join(sorted(allowed))}")
+    return None

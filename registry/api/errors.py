@@ -7,34 +7,36 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from registry.domain.errors import RegistryError
+from registry.api.metrics import count_unmatched
+from registry.domain.errors import MalformedJson, RegistryError
 from registry.domain.violations import Violation, from_msgspec_error
 
 log = logging.getLogger("registry.errors")
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:registry:problem:"
 
+# The status phrases of RFC 9110, the title of every `about:blank` problem (RFC 9457 4.2.1).
 _TITLES = {
-    400: "Bad request",
+    400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    408: "Request timeout",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
     409: "Conflict",
-    412: "Precondition failed",
-    413: "Content too large",
-    415: "Unsupported media type",
-    422: "Validation failed",
-    428: "Precondition required",
-    429: "Too many requests",
-    500: "Internal error",
-    503: "Service unavailable",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -66,11 +68,13 @@ def problem(
     detail: str | None,
     slug: str | None = None,
     headers: dict[str, str] | None = None,
+    title: str | None = None,
     **extra: Any,
 ) -> Response[Problem]:
+    """A problem of the type `slug` (titled `title`), or `about:blank` titled with the status phrase."""
     body = Problem(
         type=TYPE_PREFIX + slug if slug else "about:blank",
-        title=_TITLES.get(status, "Error"),
+        title=(title if slug else None) or _TITLES.get(status, "Error"),
         status=status,
         detail=detail,
         instance=request.url.path,
@@ -80,7 +84,7 @@ def problem(
 
 
 def _registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Response[Problem]:
-    return problem(request, exc.status, exc.detail, exc.slug, **exc.extra)
+    return problem(request, exc.status, exc.detail, exc.slug, title=exc.title, **exc.extra)
 
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
@@ -101,6 +105,10 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probl
     status = exc.status_code
     if status >= 500:
         return _unexpected(request, exc)
+    if status in (404, 405) and request.scope.get("route_handler") is None:
+        count_unmatched(request.method, status)
+    if isinstance(exc.__cause__, SerializationException):  # the framework could not decode a JSON body
+        return _registry_error(request, MalformedJson(f"the body is not valid JSON: {exc.__cause__}"))
     headers = dict(exc.headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="registry"')

@@ -9,8 +9,21 @@ from registry.domain.errors import BadRequest, PreconditionFailed, PreconditionR
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*')  # RFC 9110 entity-tag, opaque-tag's etagc
 
 
+# What a client may keep of a read with an ETag: nothing it has not revalidated (RFC 9111 5.2.2).
+CACHE_CONTROL = "private, max-age=0, must-revalidate"
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def not_modified(if_none_match: str | None, current: str) -> bool:
+    """Whether If-None-Match names the current entity tag, by weak comparison (RFC 9110 13.1.2): `W/"3"` matches
+    `"3"`, and `*` matches any current representation."""
+    if if_none_match is None:
+        return False
+    tags = [part.strip() for part in if_none_match.split(",")]
+    return "*" in tags or current.removeprefix("W/") in (tag.removeprefix("W/") for tag in tags)
 
 
 def expected_version(if_match: str | None, *, required: bool) -> int | None:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, post, route
 from litestar.datastructures import ResponseHeader
+from litestar.enums import HttpMethod
 from litestar.exceptions import ClientException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
@@ -16,11 +17,13 @@ from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Rece
 
 from registry.api.auth import Role, allow
 from registry.api.errors import problems
-from registry.domain.errors import BadRequest, NotFound, TooLarge, ValidationFailed
+from registry.api.etag import CACHE_CONTROL, not_modified
+from registry.domain.errors import MalformedJson, NotFound, TooLarge, ValidationFailed
 from registry.domain.records import read_sku
 from registry.domain.violations import from_msgspec_error
 from registry.services.lookup import DeclarationIn, DeclarationOut, LookupIndex, LookupOut, check_declaration
 
+_CACHE_CONTROL = CACHE_CONTROL.encode()
 LOOKUP_ROLES = allow(Role.DECLARATION, Role.REVIEWER, Role.AUDITOR)
 SKU_LENGTH, BATCH = 64, 1000
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=SKU_LENGTH)]
@@ -73,7 +76,7 @@ async def read_batch(receive: Receive) -> LookupIn:
     except msgspec.ValidationError as exc:
         raise ValidationFailed([from_msgspec_error(exc)], "the body does not match the schema") from None
     except msgspec.DecodeError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        raise MalformedJson(f"the body is not valid JSON: {exc}") from None
     if not body.isascii() or b"\\u" in body:  # a SKU beyond ASCII: read it as a stored SKU is written
         batch.skus = [read_sku(sku) for sku in batch.skus]
     return batch
@@ -96,10 +99,11 @@ class RawJson:
         headers: list[tuple[bytes, bytes]] = [] if self.status == 304 else [(b"content-type", b"application/json")]
         headers.append((b"content-length", b"%d" % len(self.body)))
         if self.etag is not None:
-            headers.append((b"etag", self.etag.encode()))
+            headers += [(b"etag", self.etag.encode()), (b"cache-control", _CACHE_CONTROL)]
         start: HTTPResponseStartEvent = {"type": "http.response.start", "status": self.status, "headers": headers}
         await send(start)
-        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+        body = b"" if scope.get("method") == "HEAD" else self.body  # HEAD: the GET's headers, Content-Length too
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _index(request: Request[Any, Any, Any]) -> tuple[LookupIndex, int]:
@@ -107,8 +111,9 @@ def _index(request: Request[Any, Any, Any]) -> tuple[LookupIndex, int]:
     return state.lookup, state.ctx.today().toordinal()
 
 
-@get(
+@route(
     "/v1/lookup/{sku:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
     opt=LOOKUP_ROLES,
     responses={200: ResponseSpec(LookupOut, description="The SKU's filing", generate_examples=False)}
     | problems(400, 401, 403, 404),
@@ -119,7 +124,7 @@ def _index(request: Request[Any, Any, Any]) -> tuple[LookupIndex, int]:
 async def lookup_one(request: Request[Any, Any, Any], sku: FromPath[str]) -> RawJson:
     """The filing number, HS code and tax rate to declare a SKU by, and whether it may be declared today.
 
-    Answers 304 to `If-None-Match` with the current ETag.
+    Answers 304 to `If-None-Match` naming the current ETag (weak comparison; `*` for any known SKU); HEAD alike.
     """
     index, today = _index(request)
     found = index.body(sku, today)
@@ -127,7 +132,7 @@ async def lookup_one(request: Request[Any, Any, Any], sku: FromPath[str]) -> Raw
         raise NotFound(f"no product with SKU {sku}")
     body, tag = found
     if_none_match = next((value for name, value in request.scope["headers"] if name == b"if-none-match"), None)
-    if if_none_match is not None and tag in (part.strip() for part in if_none_match.decode("latin-1").split(",")):
+    if if_none_match is not None and not_modified(if_none_match.decode("latin-1"), tag):
         return RawJson(b"", tag, status=304)
     return RawJson(body, tag)
 

@@ -18,6 +18,15 @@ LATENCY = Histogram(
 )
 
 
+UNMATCHED = "unmatched"
+
+
+def count_unmatched(method: str, status: int) -> None:
+    """A request that matched no route (404) or none of its path's methods (405): the middleware, which runs
+    inside a matched route, never sees it."""
+    REQUESTS.labels(method, UNMATCHED, str(status)).inc()
+
+
 class MetricsMiddleware:
     """Counts and times every request under its route template; label children are made once and kept."""
 
@@ -45,7 +54,7 @@ class MetricsMiddleware:
             status = int(getattr(exc, "status_code", 0) or getattr(exc, "status", 0) or 500)
             raise
         finally:
-            method, path = scope.get("method", "-"), scope.get("path_template", "unmatched")
+            method, path = scope.get("method", "-"), scope.get("path_template", UNMATCHED)
             timer = self._timers.get((method, path))
             if timer is None:
                 timer = self._timers[(method, path)] = LATENCY.labels(method, path)

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from litestar import Request, Response, get, patch, post
+from litestar import Request, Response, get, patch, post, route
+from litestar.enums import HttpMethod
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
@@ -16,7 +17,7 @@ from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import READERS, Actor, Ctx, Role, allow
 from registry.api.errors import problems
-from registry.api.etag import etag, expected_version
+from registry.api.etag import CACHE_CONTROL, etag, expected_version, not_modified
 from registry.domain import limits
 from registry.domain.errors import BadRequest
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
@@ -28,7 +29,7 @@ SkuPath = Annotated[str, PathParameter(max_length=64)]
 
 
 def _with_etag(out: ProductOut, status_code: int = 200, location: bool = False) -> Response[ProductOut]:
-    headers = {"ETag": etag(out.version)}
+    headers = {"ETag": etag(out.version), "Cache-Control": CACHE_CONTROL}
     if location:
         headers["Location"] = f"/v1/products/{out.sku}"
     return Response(out, status_code=status_code, headers=headers)
@@ -40,14 +41,26 @@ async def create_product(data: JSONBody[ProductIn], ctx: Ctx, actor: Actor) -> R
     return _with_etag(await products.create(ctx, data, actor), 201, location=True)
 
 
-@get("/v1/products/{sku:str}", opt=allow(*READERS), responses=problems(400, 401, 403, 404))
+@route(
+    "/v1/products/{sku:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    opt=allow(*READERS),
+    responses=problems(400, 401, 403, 404),
+)
 async def read_product(
-    sku: SkuPath, ctx: Ctx, as_of: Annotated[dt.datetime | None, QueryParameter()] = None
-) -> Response[ProductOut]:
-    """The record now, or with `as_of` (RFC 3339) as it was at that moment."""
+    sku: SkuPath,
+    ctx: Ctx,
+    as_of: Annotated[dt.datetime | None, QueryParameter()] = None,
+    if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
+) -> Response[ProductOut] | Response[None]:
+    """The record now, or with `as_of` (RFC 3339) as it was at that moment; 304 to `If-None-Match` naming its
+    ETag (weak comparison, `*` for any record); HEAD alike."""
     if as_of is not None:
         as_of = _moment(as_of)
-    return _with_etag(await products.get(ctx, sku, as_of))
+    out = await products.get(ctx, sku, as_of)
+    if not_modified(if_none_match, etag(out.version)):
+        return Response(None, status_code=304, headers={"ETag": etag(out.version), "Cache-Control": CACHE_CONTROL})
+    return _with_etag(out)
 
 
 def _moment(as_of: dt.datetime) -> dt.datetime:

@@ -22,6 +22,10 @@ class BadRequest(RegistryError):
     status, title, slug = 400, "Bad request", "bad-request"
 
 
+class MalformedJson(BadRequest):
+    title, slug = "Malformed JSON", "malformed-json"
+
+
 class Forbidden(RegistryError):
     status, title, slug = 403, "Forbidden", "forbidden"
 

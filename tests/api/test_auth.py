@@ -6,7 +6,7 @@ import hashlib
 
 import httpx
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
 from sqlalchemy import select
 
 from registry.models import ApiKey
@@ -82,8 +82,15 @@ async def test_keys_are_stored_hashed(app: Litestar, keys: dict[str, str]) -> No
         assert key.split("_")[1] == rows[role].key_id
 
 
-async def test_a_route_without_roles_is_denied(client: Client) -> None:
-    assert (await client.options("/v1/products")).status_code == 401
+async def test_a_route_without_roles_is_denied(app: Litestar, client: Client, auth: Auth) -> None:
+    @get("/v1/forgotten")
+    async def forgotten() -> str:
+        return "open?"
+
+    app.register(forgotten)
+    assert (await client.get("/v1/forgotten")).status_code == 401
+    assert (await client.get("/v1/forgotten", headers=auth("admin"))).status_code == 403
+    assert (await client.options("/v1/products")).status_code == 204  # OPTIONS names methods, needs no key
 
 
 async def test_open_routes_need_no_key(client: Client) -> None:

@@ -120,7 +120,7 @@ async def test_a_batch_body_is_read_whole_and_refused_clearly(client: Client, au
     assert [item["sku"] for item in pieced.json()["items"]] == [SKU]
     assert pieced.json()["missing"] == ["NOPE"]
     refusals = {
-        b'{"skus": [': (400, "bad-request"),
+        b'{"skus": [': (400, "malformed-json"),
         b'{"skus": ["A"], "more": 1}': (422, "validation"),
         b'{"skus": ["' + b"x" * 65 + b'"]}': (422, "validation"),
         b'{"skus": [1]}': (422, "validation"),
