@@ -6,16 +6,26 @@ RUN := $(UV) run --frozen
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-pg check format openapi bench
+# pip refuses --user inside a virtualenv; outside one, --user keeps the system's Python as it was.
+PIP_USER := $(shell $(PYTHON) -c 'import sys; print("" if sys.prefix != sys.base_prefix else "--user")')
 
-install:
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
-		|| $(PYTHON) -m pip install --quiet --user --break-system-packages uv
+.PHONY: uv install install-serve run test test-pg check format openapi bench
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet $(PIP_USER) uv \
+		|| $(PYTHON) -m pip install --quiet $(PIP_USER) --break-system-packages uv
+
+# Everything: the service, the test suite and the development tools.
+install: uv
 	@$(UV) sync --frozen --quiet
 
-run: install
-	$(RUN) registry migrate
-	$(RUN) registry serve --host $(HOST) --port $(PORT)
+# What serving needs, and nothing else (tools already installed are left where they are).
+install-serve: uv
+	@$(UV) sync --frozen --no-dev --inexact --quiet
+
+run: install-serve
+	$(UV) run --no-sync --quiet registry migrate
+	$(UV) run --no-sync --quiet registry serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(RUN) pytest -q
@@ -26,7 +36,7 @@ test-pg: install
 check: install
 	$(RUN) ruff check registry tests migrations
 	$(RUN) ruff format --check registry tests migrations
-	$(RUN) mypy registry
+	$(RUN) mypy registry tests
 
 format: install
 	$(RUN) ruff check --fix registry tests migrations

@@ -111,7 +111,7 @@ async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     started = await outbox.get()
     assert started["type"] == "lifespan.startup.complete", started
     try:
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # Litestar's ASGI types are narrower
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
             yield client
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -37,11 +38,11 @@ ADMIN_KEY: dict[str, str] = {}  # set by the `service` fixture, once its databas
 class AdminKey:
     """The admin key, given to schemathesis as the bearer scheme's credentials so that its auth checks know it."""
 
-    def get(self, case: schemathesis.Case, ctx: schemathesis.AuthContext) -> str | None:
+    def get(self, case: schemathesis.Case[Any], ctx: schemathesis.AuthContext) -> str | None:
         return ADMIN_KEY.get("key")  # None while tests are collected
 
-    def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+    def set(self, case: schemathesis.Case[Any], data: str, ctx: schemathesis.AuthContext) -> None:
+        case.headers["Authorization"] = f"Bearer {data}"
 
 
 @pytest.fixture(scope="module")
@@ -54,5 +55,5 @@ def service(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @schema.parametrize()
-def test_the_api_keeps_its_contract(case: schemathesis.Case, service: str) -> None:
+def test_the_api_keeps_its_contract(case: schemathesis.Case[Any], service: str) -> None:
     case.call_and_validate(base_url=service, timeout=30)

@@ -101,7 +101,7 @@ async def test_a_filing_number_is_ascii_digits_and_never_reissued_in_disguise(cl
 
 async def test_hs_and_ciq_codes_and_reference_prefixes_are_ascii_digits(client: Client, auth: Auth) -> None:
     for field, value in (("hs_code", "٣٣٠٤٩٩٠٠٩٩"), ("hs_code", "3304990099\n"), ("ciq_code", "１２\u0663")):
-        response = await client.post("/v1/products", json=sk2(**{field: value}), headers=auth("catalog"))
+        response = await client.post("/v1/products", json={**sk2(), field: value}, headers=auth("catalog"))
         assert f"format.{field}" in codes(assert_problem(response, 422))
     wide = await client.post("/v1/products", json=sk2(hs_code="３３０４９９００９９"), headers=auth("catalog"))
     assert wide.status_code == 201

@@ -22,8 +22,8 @@ Client = httpx.AsyncClient
 
 def test_schedules() -> None:
     assert isinstance(jobs.trigger("15m", "UTC"), IntervalTrigger)
-    assert jobs.trigger("900", "UTC").interval == dt.timedelta(seconds=900)  # type: ignore[attr-defined]
-    assert jobs.trigger("2h", "UTC").interval == dt.timedelta(hours=2)  # type: ignore[attr-defined]
+    assert jobs.trigger("900", "UTC").interval == dt.timedelta(seconds=900)
+    assert jobs.trigger("2h", "UTC").interval == dt.timedelta(hours=2)
     assert isinstance(jobs.trigger("0 * * * *", "Asia/Shanghai"), CronTrigger)
 
 

@@ -66,8 +66,8 @@ async def main() -> None:
         ctx = Context(db=db, clock=clock)
         data = rows()
         async with db.writes.begin() as tx:
-            for start in range(0, len(data), 5000):
-                await tx.execute(insert(Product), data[start : start + 5000])
+            for offset in range(0, len(data), 5000):
+                await tx.execute(insert(Product), data[offset : offset + 5000])
         async with db.engine.connect() as connection:
             await connection.execute(text("ANALYZE"))
             plans = {}
@@ -82,8 +82,8 @@ async def main() -> None:
                 ),
             }.items():
                 compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
-                plan = await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-                plans[name] = " / ".join(row[3] for row in plan)
+                steps = await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+                plans[name] = " / ".join(row[3] for row in steps)
         start = time.perf_counter()
         first = await alerts.scan(ctx, (30, 7, 1))
         first_seconds = time.perf_counter() - start

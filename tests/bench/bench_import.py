@@ -23,7 +23,8 @@ from registry.models import Product
 from registry.services import keys
 from registry.services.context import Context
 from registry.services.products import fields_of
-from tests.bench.bench_lookup import free_port, serve
+from tests.api.servers import free_port
+from tests.bench.bench_lookup import serve
 from tests.samples import shiseido
 
 ROWS = 100_000
