@@ -16,6 +16,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from swagger_ui_bundle import swagger_ui_path
 
 from registry import jobs
 from registry.api import alerts, filings, imports, keys, lookup, ops, products, reference
@@ -31,6 +33,7 @@ from registry.services.lookup import LookupIndex
 from registry.serving import BodyTimeoutMiddleware
 
 JSON_BODY_LIMIT = 1024 * 1024
+SCHEMA_ASSETS = "/schema/assets"
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -38,7 +41,17 @@ def openapi_config() -> OpenAPIConfig:
         title="registry",
         version="1.0.0",
         description="Product master data and customs filing registry for cross-border retail import.",
-        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        render_plugins=[
+            JsonRenderPlugin(),
+            # Served from the installed swagger-ui-bundle package: the reference works with no internet.
+            SwaggerRenderPlugin(
+                path=["/", "/swagger"],
+                js_url=f"{SCHEMA_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{SCHEMA_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{SCHEMA_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon="",
+            ),
+        ],
         openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="An API key")}
@@ -85,6 +98,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             *alerts.ROUTES,
             *reference.ROUTES,
             *keys.ROUTES,
+            create_static_files_router(
+                SCHEMA_ASSETS, directories=[swagger_ui_path], opt=PUBLIC, include_in_schema=False
+            ),
         ],
         before_request=check_request,
         dependencies={

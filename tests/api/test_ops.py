@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -55,3 +56,16 @@ async def test_every_guarded_route_declares_its_error_statuses(client: Client) -
                 for status in statuses - {"200", "201", "204"}:
                     content = operation["responses"][status]["content"]
                     assert "application/problem+json" in content, f"{method} {path} {status}"
+
+
+async def test_the_browsable_reference_needs_no_other_site(client: Client) -> None:
+    page = await client.get("/schema")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls, "the page loads its script and style"
+    for url in urls:
+        assert not url.startswith(("http:", "https:", "//")), url
+        asset = await client.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 10_000, url
