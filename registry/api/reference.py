@@ -18,11 +18,13 @@ SetName = Annotated[str, PathParameter(max_length=32)]
 
 @get("/v1/reference", opt=allow(*READERS), responses=problems(401, 403))
 async def list_reference(ctx: Ctx) -> list[SetSummary]:
+    """Every reference set in force, with its version."""
     return await reference.list_sets(ctx)
 
 
 @get("/v1/reference/{name:str}", opt=allow(*READERS), responses=problems(400, 401, 403, 404))
 async def read_reference(name: SetName, ctx: Ctx) -> SetOut:
+    """One reference set in force: its version and its data."""
     return await reference.get_set(ctx, name)
 
 
