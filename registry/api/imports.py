@@ -4,9 +4,11 @@ size limit, before the import's transaction begins."""
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from typing import IO, Any
 
 from litestar import Request, post
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromQuery
 from litestar.types import ControllerRouterHandler
 
@@ -21,8 +23,25 @@ NDJSON, CSV = "application/x-ndjson", "text/csv"
 IN_MEMORY = 1024 * 1024
 
 
+@dataclass
+class ImportOperation(Operation):
+    """The import reads its body itself (it is received into a file, not decoded); its operation names the body."""
+
+    def __post_init__(self) -> None:
+        lines = "One product record (the fields of ProductIn) as a JSON object per line."
+        rows = "A header row of product field names, then a record per row; lists `|`-separated, documents as JSON."
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                NDJSON: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=lines)),
+                CSV: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=rows)),
+            },
+        )
+
+
 @post(
     "/v1/imports",
+    operation_class=ImportOperation,
     opt=allow(Role.CATALOG) | accepts(NDJSON, CSV),
     status_code=200,
     request_max_body_size=None,  # the import enforces its own limit while it receives
