@@ -10,12 +10,11 @@ from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import READERS, Actor, Ctx, Role, allow
 from registry.api.errors import problems
+from registry.domain import limits
 from registry.domain.alerts import AlertKind, AlertStatus
 from registry.services import alerts, reports
 from registry.services.alerts import AlertOut, AlertPage
 from registry.services.reports import ExpiringReport
-
-MAX_ID = 2**31 - 1  # the id column is a 32-bit integer: past it no alert exists, and PostgreSQL could not take it
 
 
 @get("/v1/alerts", opt=allow(*READERS), responses=problems(400, 401, 403))
@@ -23,7 +22,7 @@ async def list_alerts(
     ctx: Ctx,
     status: FromQuery[AlertStatus | None] = None,
     kind: FromQuery[AlertKind | None] = None,
-    sku: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    sku: Annotated[str | None, QueryParameter(max_length=limits.SKU)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
 ) -> AlertPage:
@@ -38,7 +37,7 @@ async def list_alerts(
     responses=problems(400, 401, 403, 404),
 )
 async def acknowledge_alert(
-    alert_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], ctx: Ctx, actor: Actor
+    alert_id: Annotated[int, PathParameter(ge=1, le=limits.MAX_INT32)], ctx: Ctx, actor: Actor
 ) -> AlertOut:
     """Acknowledge an alert; who and when are recorded, and a second acknowledgement changes nothing."""
     return await alerts.acknowledge(ctx, alert_id, actor)

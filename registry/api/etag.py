@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from registry.domain import limits
 from registry.domain.errors import BadRequest, PreconditionFailed, PreconditionRequired
 
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*')  # RFC 9110 entity-tag, opaque-tag's etagc
@@ -39,8 +40,11 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
     tags = [_TAG.fullmatch(part) for part in if_match.split(",")]
     if not all(tags):
         raise BadRequest('If-Match is not a list of entity tags such as "3"')
-    versions = {int(tag.group(2)) for tag in tags if tag and not tag.group(1) and tag.group(2).isdigit()}
-    versions = {version for version in versions if version < 2**31}
+    versions = {
+        int(tag.group(2))
+        for tag in tags
+        if tag and not tag.group(1) and tag.group(2).isdigit() and int(tag.group(2)) <= limits.MAX_INT32
+    }
     if len(versions) != 1:
         raise PreconditionFailed("If-Match names no single current version of this record (a weak tag never matches)")
     return versions.pop()

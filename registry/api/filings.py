@@ -12,6 +12,7 @@ from litestar.types import ControllerRouterHandler
 from registry.api.auth import READERS, Actor, Ctx, Role, allow
 from registry.api.errors import problems
 from registry.api.etag import etag, expected_version
+from registry.domain import limits
 from registry.domain.errors import NotFound
 from registry.domain.lifecycle import Action, ActionIn
 from registry.domain.records import ProductOut
@@ -19,7 +20,7 @@ from registry.services import filings, history, lookup
 from registry.services.history import EventOut, VerifyOut
 from registry.services.lookup import FilingOut
 
-SkuPath = Annotated[str, PathParameter(max_length=64)]
+SkuPath = Annotated[str, PathParameter(max_length=limits.SKU)]
 
 
 @post(

@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Rece
 from registry.api.auth import Role, allow
 from registry.api.errors import problems
 from registry.api.etag import CACHE_CONTROL, not_modified
+from registry.domain import limits
 from registry.domain.errors import MalformedJson, NotFound, TooLarge, ValidationFailed
 from registry.domain.records import read_sku
 from registry.domain.violations import from_msgspec_error
@@ -25,7 +26,7 @@ from registry.services.lookup import DeclarationIn, DeclarationOut, LookupIndex,
 
 _CACHE_CONTROL = CACHE_CONTROL.encode()
 LOOKUP_ROLES = allow(Role.DECLARATION, Role.REVIEWER, Role.AUDITOR)
-SKU_LENGTH, BATCH = 64, 1000
+SKU_LENGTH, BATCH = limits.SKU, 1000
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=SKU_LENGTH)]
 # The largest valid batch, every code point written as an escaped surrogate pair (12 bytes), with room for spacing.
 MAX_BATCH_BYTES = BATCH * (12 * SKU_LENGTH + 16) + 1024

@@ -25,11 +25,15 @@ from registry.domain.rows import CSV_FIELDS, csv_line, to_csv_row
 from registry.services import products
 from registry.services.products import ProductPage, ProductQuery, ValidationReport
 
-SkuPath = Annotated[str, PathParameter(max_length=64)]
+SkuPath = Annotated[str, PathParameter(max_length=limits.SKU)]
+
+
+def _validators(version: int) -> dict[str, str]:
+    return {"ETag": etag(version), "Cache-Control": CACHE_CONTROL}
 
 
 def _with_etag(out: ProductOut, status_code: int = 200, location: bool = False) -> Response[ProductOut]:
-    headers = {"ETag": etag(out.version), "Cache-Control": CACHE_CONTROL}
+    headers = _validators(out.version)
     if location:
         headers["Location"] = f"/v1/products/{out.sku}"
     return Response(out, status_code=status_code, headers=headers)
@@ -59,7 +63,7 @@ async def read_product(
         as_of = _moment(as_of)
     out = await products.get(ctx, sku, as_of)
     if not_modified(if_none_match, etag(out.version)):
-        return Response(None, status_code=304, headers={"ETag": etag(out.version), "Cache-Control": CACHE_CONTROL})
+        return Response(None, status_code=304, headers=_validators(out.version))
     return _with_etag(out)
 
 

@@ -22,7 +22,7 @@ KEY_NAME = 200
 # derived from a text by case folding is up to three times that text's length.
 CASEFOLD_GROWTH = 3
 BRAND_KEY = CASEFOLD_GROWTH * TEXT
-# The actor history and alerts record: `key:<key_id>:<name>`, `system:expiry`, `cli:<user>`.
+# The actor history and alerts record: `key:<key_id>:<name>` (the CLI acts as `key:cli:<user>`), `system:expiry`.
 ACTOR = len("key:") + KEY_ID + 1 + KEY_NAME
 
 SHELF_LIFE_MONTHS = 1200

@@ -105,9 +105,10 @@ def read_csv(handle: IO[bytes]) -> Iterator[Row]:
                 return
             except csv.Error as exc:
                 read_to = reader.line_num
-                yield Row(start, None, RowError(Violation("", "format.csv", _csv_problem(str(exc)))))
-                if "field larger than field limit" in str(exc):
-                    return  # inside a quote that runs on: what follows is that cell's text, not rows
+                problem, fatal = _csv_problem(str(exc))
+                yield Row(start, None, RowError(Violation("", "format.csv", problem)))
+                if fatal:  # inside a quote that runs on: what follows is that cell's text, not rows
+                    return
                 continue
             read_to = reader.line_num
             if not any(cells):
@@ -129,12 +130,13 @@ def read_csv(handle: IO[bytes]) -> Iterator[Row]:
         text.detach()  # the caller's file stays open
 
 
-def _csv_problem(message: str) -> str:
+def _csv_problem(message: str) -> tuple[str, bool]:
+    """What the csv module's complaint means to the user, and whether the rest of the file is unreadable."""
     if "unexpected end of data" in message:
-        return "a quoted cell is never closed; the rest of the file is in it"
+        return "a quoted cell is never closed; the rest of the file is in it", True
     if "field larger than field limit" in message:
-        return f"a cell is longer than {csv.field_size_limit():,} characters; the rest of the file was not read"
-    return f"not a CSV row: {message}"
+        return f"a cell is longer than {csv.field_size_limit():,} characters; the rest of the file was not read", True
+    return f"not a CSV row: {message}", False
 
 
 def check_header(header: list[str]) -> list[Violation]:

@@ -31,7 +31,7 @@ LIST_LIMITS = {"ingredients": limits.INGREDIENTS, "images": limits.IMAGES, "docu
 # Control characters (Unicode Cc), format characters (Cf: zero-width spaces and joiners, bidirectional
 # overrides such as U+202E that make a name read backwards, the BOM, tag characters) and lone surrogates:
 # invisible or deceptive in a name, refused by PostgreSQL (NUL), or not storable as UTF-8.
-# tests/unit/test_rules.py checks this class against the Unicode database.
+# tests/unit/test_limits.py checks this class against the Unicode database.
 _UNSEEN = re.compile(
     "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
     "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
