@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from registry.api.auth import READERS, Actor, Ctx, Role, allow
-from registry.api.errors import problems
+from registry.api.auth import Actor, Ctx
+from registry.api.policy import CSV_TYPE, declare, wants_csv
 from registry.domain import limits
 from registry.domain.alerts import AlertKind, AlertStatus
+from registry.domain.roles import READERS, Role
 from registry.services import alerts, reports
 from registry.services.alerts import AlertOut, AlertPage
 from registry.services.reports import ExpiringReport
 
 
-@get("/v1/alerts", opt=allow(*READERS), responses=problems(400, 401, 403))
+@get("/v1/alerts", **declare(*READERS))
 async def list_alerts(
     ctx: Ctx,
     status: FromQuery[AlertStatus | None] = None,
@@ -32,9 +34,8 @@ async def list_alerts(
 
 @post(
     "/v1/alerts/{alert_id:int}/ack",
-    opt=allow(Role.REVIEWER),
     status_code=200,
-    responses=problems(400, 401, 403, 404),
+    **declare(Role.REVIEWER, problems=(404,)),
 )
 async def acknowledge_alert(
     alert_id: Annotated[int, PathParameter(ge=1, le=limits.MAX_INT32)], ctx: Ctx, actor: Actor
@@ -45,24 +46,24 @@ async def acknowledge_alert(
 
 @get(
     "/v1/reports/expiring",
-    opt=allow(*READERS),
-    responses=problems(400, 401, 403),
-    media_type="application/json",
+    **declare(
+        *READERS,
+        also=("text/csv",),
+        ok=ResponseSpec(ExpiringReport, description="The report; CSV with format=csv", generate_examples=False),
+    ),
 )
 async def expiring_report(
     request: Request[Any, Any, Any],
     ctx: Ctx,
     within_days: Annotated[int, QueryParameter(ge=0, le=3660)] = 30,
-) -> Response[ExpiringReport] | Response[str]:
-    """Records whose filing or documents lapse within `within_days`; CSV with `Accept: text/csv`."""
+    report_format: Annotated[Literal["json", "csv"] | None, QueryParameter(name="format")] = None,
+) -> ExpiringReport | Response[str]:
+    """Records whose filing or documents lapse within `within_days`; CSV with `format=csv` or `Accept: text/csv`."""
     report = await reports.expiring(ctx, within_days)
-    if request.accept.best_match(["application/json", "text/csv"], default="application/json") == "text/csv":
-        return Response(
-            reports.to_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="expiring-{report.as_of.isoformat()}.csv"'},
-        )
-    return Response(report)
+    if wants_csv(request, report_format):
+        disposition = f'attachment; filename="expiring-{report.as_of.isoformat()}.csv"'
+        return Response(reports.to_csv(report), headers={"Content-Type": CSV_TYPE, "Content-Disposition": disposition})
+    return report
 
 
 ROUTES: list[ControllerRouterHandler] = [list_alerts, acknowledge_alert, expiring_report]

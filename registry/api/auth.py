@@ -1,51 +1,24 @@
-"""Bearer API keys and roles. Deny by default: a route is open only when marked public, else it names its roles."""
+"""Bearer API keys. Deny by default: a route is open only when its policy says so, else its policy names its roles."""
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
-from litestar.openapi.spec import Operation
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from registry.api.policy import policy_of
 from registry.services.context import Context, Principal
 from registry.services.keys import KeyRing
-
-
-class Role(StrEnum):
-    CATALOG = "catalog"
-    REVIEWER = "reviewer"
-    DECLARATION = "declaration"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
-
-READERS = (Role.CATALOG, Role.REVIEWER, Role.AUDITOR)
 
 # What a handler is given: the service context, and who is calling.
 Ctx = NamedDependency[Context]
 Actor = NamedDependency[Principal]
-PUBLIC: dict[str, Any] = {"public": True}
-
-
-@dataclass
-class PublicOperation(Operation):
-    """A public route's OpenAPI operation: no security requirement, where the document's default is a key."""
-
-    def __post_init__(self) -> None:
-        self.security = []
-
-
-def allow(*roles: Role) -> dict[str, Any]:
-    """Route options naming the roles that may call it; admin may call every route."""
-    return {"roles": frozenset(role.value for role in (*roles, Role.ADMIN))}
 
 
 class FailedAuthentications:
@@ -87,13 +60,10 @@ class AuthMiddleware:
         handler = scope.get("route_handler")
         # OPTIONS is answered for every route (Litestar's own handler: 204 and Allow), key or not: it reveals
         # nothing the OpenAPI document does not.
-        if (
-            scope["type"] == ScopeType.HTTP
-            and handler is not None
-            and not handler.opt.get("public")
-            and scope["method"] != "OPTIONS"
-        ):
-            scope["user"] = await self._principal(scope, handler.opt.get("roles", frozenset()))
+        if scope["type"] == ScopeType.HTTP and handler is not None and scope["method"] != "OPTIONS":
+            policy = policy_of(handler)
+            if not policy.public:
+                scope["user"] = await self._principal(scope, policy.roles)
         await self.app(scope, receive, send)
 
     async def _principal(self, scope: Scope, roles: frozenset[str]) -> Principal:

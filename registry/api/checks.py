@@ -6,41 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.routes import HTTPRoute
 
+from registry.api.policy import policy_of
 from registry.domain.errors import BadRequest
-
-JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 
 
 class UnsupportedMediaType(HTTPException):
     status_code = 415
 
 
-def accepts(*media_types: str) -> dict[str, Any]:
-    """Route options naming the body media types a route reads (JSON when not named)."""
-    return {"accepts": frozenset(media_types)}
-
-
-def learn_query_names(app: Litestar) -> None:
-    """Note on each route handler the query parameters it reads, once, from the framework's own parsing model,
-    and the methods its path answers (for OPTIONS)."""
-    for route in app.routes:
-        if isinstance(route, HTTPRoute):
-            allow = ", ".join(sorted(route.methods))
-            for handler, model in route.route_handler_map.values():
-                handler.opt["query"] = frozenset(param.field_alias for param in model.expected_query_params)
-                handler.opt["allow"] = allow
-
-
 async def check_request(request: Request[Any, Any, Any]) -> Response[None] | None:
     # A NUL matches every text on SQLite (`q=%00`) and is refused by PostgreSQL: no path or query may carry one.
     if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
         raise BadRequest("a NUL character (%00) is not allowed in a path or a query")
+    policy = policy_of(request.route_handler)
     if request.scope["query_string"]:
-        known = request.route_handler.opt.get("query", frozenset())
+        known = policy.query
         unknown = sorted({name for name in request.query_params if name not in known})
         if unknown:
             problems = [
@@ -48,10 +31,10 @@ async def check_request(request: Request[Any, Any, Any]) -> Response[None] | Non
             ]
             raise ValidationException("unknown query parameters", extra=problems)
     if request.method == "OPTIONS":  # every method of the path (the framework's own answer names only some)
-        return Response(None, status_code=204, headers={"Allow": request.route_handler.opt.get("allow", "OPTIONS")})
+        return Response(None, status_code=204, headers={"Allow": policy.allow})
     if request.method not in ("POST", "PUT", "PATCH"):
         return None
-    allowed = request.route_handler.opt.get("accepts", JSON_TYPES)
+    allowed = policy.accepts
     media_type, has_body = "", False
     for name, value in request.scope["headers"]:  # read once, without building a headers object per request
         if name == b"content-type":

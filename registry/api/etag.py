@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from litestar import Request
+
+from registry.api.policy import policy_of
 from registry.domain import limits
 from registry.domain.errors import BadRequest, PreconditionFailed, PreconditionRequired
 
@@ -27,12 +31,14 @@ def not_modified(if_none_match: str | None, current: str) -> bool:
     return "*" in tags or current.removeprefix("W/") in (tag.removeprefix("W/") for tag in tags)
 
 
-def expected_version(if_match: str | None, *, required: bool) -> int | None:
-    """The version an If-Match header demands, compared strongly (RFC 9110 13.1.1): a weak tag never matches.
+def expected_version(request: Request[Any, Any, Any]) -> int | None:
+    """The version the request's If-Match demands, compared strongly (RFC 9110 13.1.1): a weak tag never matches.
 
-    None when any version will do: absent, or `*`, where the header is optional. Where it is required (PATCH),
-    `*` is no better than absent: a change must name the version it was made from.
+    None when any version will do: absent, or `*`, where the route's policy makes the header optional. Where it
+    is required (PATCH), `*` is no better than absent: a change must name the version it was made from.
     """
+    if_match = request.headers.get("if-match")
+    required = policy_of(request.route_handler).if_match == "required"
     if if_match is None or if_match.strip() == "*":
         if required:
             raise PreconditionRequired("send If-Match with the ETag of the version you are changing (not *)")

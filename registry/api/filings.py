@@ -2,47 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, get, post
-from litestar.params import HeaderParameter, JSONBody, PathParameter
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import OpenAPIMediaType, Reference, RequestBody
+from litestar.params import JSONBody, PathParameter
 from litestar.types import ControllerRouterHandler
 
-from registry.api.auth import READERS, Actor, Ctx, Role, allow
-from registry.api.errors import problems
+from registry.api.auth import Actor, Ctx
 from registry.api.etag import etag, expected_version
+from registry.api.policy import declare
 from registry.domain import limits
 from registry.domain.errors import NotFound
 from registry.domain.lifecycle import Action, ActionIn
 from registry.domain.records import ProductOut
+from registry.domain.roles import READERS, Role
 from registry.services import filings, history, lookup
 from registry.services.history import EventOut, VerifyOut
 from registry.services.lookup import FilingOut
 
 SkuPath = Annotated[str, PathParameter(max_length=limits.SKU)]
+# The body is optional: submit and amend need none.
+ACTION_BODY = RequestBody(
+    required=False,
+    content={"application/json": OpenAPIMediaType(schema=Reference("#/components/schemas/ActionIn"))},
+)
 
 
 @post(
     "/v1/products/{sku:str}/filing/{action:str}",
-    opt=allow(Role.CATALOG, Role.REVIEWER),
     status_code=200,
-    responses=problems(400, 401, 403, 404, 409, 412, 413, 415, 422),
+    **declare(Role.CATALOG, Role.REVIEWER, body=ACTION_BODY, if_match="optional", problems=(404, 409)),
 )
 async def filing_action(
+    request: Request[Any, Any, Any],
     sku: SkuPath,
-    action: Annotated[str, PathParameter(max_length=16)],
+    # An action not in the list is no resource of this path: 404, not 400.
+    action: Annotated[str, PathParameter(max_length=16, schema_extra={"enum": [a.value for a in Action]})],
     ctx: Ctx,
     actor: Actor,
     data: JSONBody[ActionIn | None] = None,
-    if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
 ) -> Response[ProductOut]:
     """submit, approve {filing_no, valid_until}, reject {reasons}, amend, expire {reason}."""
     try:
         chosen = Action(action)
     except ValueError:
         raise NotFound(f"no filing action {action!r}; the actions are {', '.join(a.value for a in Action)}") from None
-    version = expected_version(if_match, required=False)
+    version = expected_version(request)
     out = await filings.act(ctx, sku, chosen, data or ActionIn(), version, actor)
     return Response(out, headers={"ETag": etag(out.version)})
 
@@ -52,13 +59,13 @@ class HistoryOut(msgspec.Struct):
     items: list[EventOut]
 
 
-@get("/v1/products/{sku:str}/history", opt=allow(*READERS), responses=problems(400, 401, 403, 404))
+@get("/v1/products/{sku:str}/history", **declare(*READERS, problems=(404,)))
 async def product_history(sku: SkuPath, ctx: Ctx) -> HistoryOut:
     """Every change of the record, oldest first."""
     return HistoryOut(sku, await history.of_product(ctx, sku))
 
 
-@get("/v1/audit/verify", opt=allow(Role.AUDITOR), responses=problems(401, 403))
+@get("/v1/audit/verify", **declare(Role.AUDITOR))
 async def verify_audit(ctx: Ctx) -> VerifyOut:
     """Walk the history's hash chain: `first_bad_seq` names the first event that does not hold."""
     return await history.verify(ctx)
@@ -66,8 +73,7 @@ async def verify_audit(ctx: Ctx) -> VerifyOut:
 
 @get(
     "/v1/filings/{filing_no:str}",
-    opt=allow(Role.DECLARATION, Role.REVIEWER, Role.AUDITOR),
-    responses=problems(400, 401, 403, 404),
+    **declare(Role.DECLARATION, Role.REVIEWER, Role.AUDITOR, problems=(404,)),
 )
 async def filing_by_number(filing_no: Annotated[str, PathParameter(max_length=10)], ctx: Ctx) -> FilingOut:
     """A filing number's SKU and declaration data; an old number names the one that superseded it."""

@@ -4,18 +4,17 @@ size limit, before the import's transaction begins."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from typing import IO, Any
 
 from litestar import Request, post
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 from litestar.params import FromQuery
 from litestar.types import ControllerRouterHandler
 
-from registry.api.auth import Actor, Ctx, Role, allow
-from registry.api.checks import accepts
-from registry.api.errors import problems
+from registry.api.auth import Actor, Ctx
+from registry.api.policy import declare
 from registry.domain.errors import TooLarge
+from registry.domain.roles import Role
 from registry.services import imports
 from registry.services.imports import Format, ImportReport, Limits, Mode
 
@@ -23,29 +22,23 @@ NDJSON, CSV = "application/x-ndjson", "text/csv"
 IN_MEMORY = 1024 * 1024
 
 
-@dataclass
-class ImportOperation(Operation):
-    """The import reads its body itself (it is received into a file, not decoded); its operation names the body."""
-
-    def __post_init__(self) -> None:
-        lines = "One product record (the fields of ProductIn) as a JSON object per line."
-        rows = "A header row of product field names, then a record per row; lists `|`-separated, documents as JSON."
-        self.request_body = RequestBody(
-            required=True,
-            content={
-                NDJSON: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=lines)),
-                CSV: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=rows)),
-            },
-        )
+# The import reads its body itself (it is received into a file, not decoded).
+LINES = "One product record (the fields of ProductIn) as a JSON object per line."
+ROWS = "A header row of product field names, then a record per row; lists `|`-separated, documents as JSON."
+BODY = RequestBody(
+    required=True,
+    content={
+        NDJSON: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=LINES)),
+        CSV: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=ROWS)),
+    },
+)
 
 
 @post(
     "/v1/imports",
-    operation_class=ImportOperation,
-    opt=allow(Role.CATALOG) | accepts(NDJSON, CSV),
     status_code=200,
     request_max_body_size=None,  # the import enforces its own limit while it receives
-    responses=problems(400, 401, 403, 413, 415, 422),
+    **declare(Role.CATALOG, body=BODY),
 )
 async def import_products(
     request: Request[Any, Any, Any],

@@ -9,9 +9,10 @@ from litestar import Request, delete, get, post
 from litestar.params import JSONBody, PathParameter
 from litestar.types import ControllerRouterHandler
 
-from registry.api.auth import Ctx, Role, allow
-from registry.api.errors import problems
+from registry.api.auth import Ctx
+from registry.api.policy import JSON, declare
 from registry.domain import limits
+from registry.domain.roles import Role
 from registry.services import keys
 from registry.services.keys import KeyOut, NewKey
 
@@ -21,19 +22,19 @@ class KeyIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.KEY_NAME)]
 
 
-@get("/v1/keys", opt=allow(), responses=problems(401, 403))
+@get("/v1/keys", **declare())
 async def list_keys(ctx: Ctx) -> list[KeyOut]:
     """Every key, revoked ones included, without the keys themselves (admin)."""
     return await keys.list_keys(ctx)
 
 
-@post("/v1/keys", opt=allow(), status_code=201, responses=problems(400, 401, 403, 413, 415, 422))
+@post("/v1/keys", status_code=201, **declare(body=JSON))
 async def create_key(data: JSONBody[KeyIn], ctx: Ctx) -> NewKey:
     """Make a key for a role (admin); `key` is shown in this answer once and never again."""
     return await keys.issue(ctx, data.role.value, data.name)
 
 
-@delete("/v1/keys/{key_id:str}", opt=allow(), status_code=204, responses=problems(400, 401, 403, 404))
+@delete("/v1/keys/{key_id:str}", status_code=204, **declare(problems=(404,)))
 async def revoke_key(
     request: Request[Any, Any, Any], key_id: Annotated[str, PathParameter(max_length=limits.KEY_ID)]
 ) -> None:

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, post, route
-from litestar.datastructures import ResponseHeader
 from litestar.enums import HttpMethod
 from litestar.exceptions import ClientException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Receive, Scope, Send
 
-from registry.api.auth import Role, allow
-from registry.api.errors import problems
 from registry.api.etag import CACHE_CONTROL, not_modified
+from registry.api.policy import JSON, declare
 from registry.domain import limits
 from registry.domain.errors import MalformedJson, NotFound, TooLarge, ValidationFailed
 from registry.domain.records import read_sku
+from registry.domain.roles import Role
 from registry.domain.violations import from_msgspec_error
 from registry.services.lookup import DeclarationIn, DeclarationOut, LookupIndex, LookupOut, check_declaration
 
 _CACHE_CONTROL = CACHE_CONTROL.encode()
-LOOKUP_ROLES = allow(Role.DECLARATION, Role.REVIEWER, Role.AUDITOR)
+LOOKUP_ROLES = (Role.DECLARATION, Role.REVIEWER, Role.AUDITOR)
 SKU_LENGTH, BATCH = limits.SKU, 1000
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=SKU_LENGTH)]
 # The largest valid batch, every code point written as an escaped surrogate pair (12 bytes), with room for spacing.
@@ -39,17 +37,28 @@ class LookupIn(msgspec.Struct, forbid_unknown_fields=True):
 _DECODE_BATCH = msgspec.json.Decoder(LookupIn).decode
 
 
-@dataclass
-class BatchOperation(Operation):
-    """The batch look-up reads its body itself (`read_batch`); its OpenAPI operation names the body it reads."""
-
-    def __post_init__(self) -> None:
-        sku = Schema(type=OpenAPIType.STRING, min_length=1, max_length=SKU_LENGTH)
-        skus = Schema(type=OpenAPIType.ARRAY, items=sku, min_items=1, max_items=BATCH)
-        body = Schema(
-            type=OpenAPIType.OBJECT, properties={"skus": skus}, required=["skus"], additional_properties=False
+# The batch look-up reads its body itself (`read_batch`); the document names the body it reads.
+BATCH_BODY = RequestBody(
+    required=True,
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                title="LookupIn",
+                type=OpenAPIType.OBJECT,
+                properties={
+                    "skus": Schema(
+                        type=OpenAPIType.ARRAY,
+                        items=Schema(type=OpenAPIType.STRING, min_length=1, max_length=SKU_LENGTH),
+                        min_items=1,
+                        max_items=BATCH,
+                    )
+                },
+                required=["skus"],
+                additional_properties=False,
+            )
         )
-        self.request_body = RequestBody(content={"application/json": OpenAPIMediaType(schema=body)}, required=True)
+    },
+)
 
 
 async def read_batch(receive: Receive) -> LookupIn:
@@ -115,12 +124,12 @@ def _index(request: Request[Any, Any, Any]) -> tuple[LookupIndex, int]:
 @route(
     "/v1/lookup/{sku:str}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
-    opt=LOOKUP_ROLES,
-    responses={200: ResponseSpec(LookupOut, description="The SKU's filing", generate_examples=False)}
-    | problems(400, 401, 403, 404),
-    response_headers=[
-        ResponseHeader(name="ETag", description="changes with the record and with declarable", documentation_only=True)
-    ],
+    **declare(
+        *LOOKUP_ROLES,
+        problems=(404,),
+        conditional=True,
+        ok=ResponseSpec(LookupOut, description="The SKU's filing", generate_examples=False),
+    ),
 )
 async def lookup_one(request: Request[Any, Any, Any], sku: FromPath[str]) -> RawJson:
     """The filing number, HS code and tax rate to declare a SKU by, and whether it may be declared today.
@@ -140,11 +149,12 @@ async def lookup_one(request: Request[Any, Any, Any], sku: FromPath[str]) -> Raw
 
 @post(
     "/v1/lookup",
-    opt=LOOKUP_ROLES,
     status_code=200,
-    responses={200: ResponseSpec(LookupPage, description="Items in request order", generate_examples=False)}
-    | problems(400, 401, 403, 413, 415, 422),
-    operation_class=BatchOperation,
+    **declare(
+        *LOOKUP_ROLES,
+        body=BATCH_BODY,
+        ok=ResponseSpec(LookupPage, description="Items in request order", generate_examples=False),
+    ),
 )
 async def lookup_many(request: Request[Any, Any, Any]) -> RawJson:
     """1–1000 SKUs: an item per request position, in order; unknown SKUs are listed once in `missing`."""
@@ -155,9 +165,8 @@ async def lookup_many(request: Request[Any, Any, Any]) -> RawJson:
 
 @post(
     "/v1/declarations/check",
-    opt=allow(Role.DECLARATION),
     status_code=200,
-    responses=problems(400, 401, 403, 413, 415, 422),
+    **declare(Role.DECLARATION, body=JSON),
 )
 async def check_order(request: Request[Any, Any, Any], data: JSONBody[DeclarationIn]) -> DeclarationOut:
     """Price an order in CNY with each SKU's fixed rate; a line that cannot be declared refuses the whole order."""

@@ -8,8 +8,8 @@ from litestar.plugins.prometheus import PrometheusController
 from litestar.types import ControllerRouterHandler
 
 from registry import schema
-from registry.api.auth import PUBLIC, Ctx, PublicOperation
-from registry.api.errors import problems
+from registry.api.auth import Ctx
+from registry.api.policy import OPEN, declare
 from registry.domain.errors import Unavailable
 
 
@@ -17,7 +17,7 @@ class Health(msgspec.Struct):
     status: str
 
 
-@get("/health", opt=PUBLIC, operation_class=PublicOperation)
+@get("/health", **declare(public=True))
 async def health() -> Health:
     """The process is alive."""
     return Health("ok")
@@ -28,7 +28,7 @@ class Readiness(msgspec.Struct):
     revision: str
 
 
-@get("/ready", opt=PUBLIC, operation_class=PublicOperation, responses=problems(503))
+@get("/ready", **declare(public=True))
 async def ready(ctx: Ctx) -> Readiness:
     """The database answers and is migrated to this release's head."""
     head = schema.head_revision()
@@ -44,7 +44,7 @@ async def ready(ctx: Ctx) -> Readiness:
 
 class Metrics(PrometheusController):
     path = "/metrics"
-    opt = PUBLIC
+    opt = {"policy": OPEN}  # noqa: RUF012 (Litestar's own attribute)
     include_in_schema = False
 
 

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get, patch, post, route
 from litestar.enums import HttpMethod
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
 
-from registry.api.auth import READERS, Actor, Ctx, Role, allow
-from registry.api.errors import problems
+from registry.api.auth import Actor, Ctx
 from registry.api.etag import CACHE_CONTROL, etag, expected_version, not_modified
+from registry.api.policy import CSV_TYPE, JSON, declare, wants_csv
 from registry.domain import limits
 from registry.domain.errors import BadRequest
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
+from registry.domain.roles import READERS, Role
 from registry.domain.rows import CSV_FIELDS, csv_line, to_csv_row
 from registry.services import products
 from registry.services.products import ProductPage, ProductQuery, ValidationReport
@@ -39,7 +38,7 @@ def _with_etag(out: ProductOut, status_code: int = 200, location: bool = False) 
     return Response(out, status_code=status_code, headers=headers)
 
 
-@post("/v1/products", opt=allow(Role.CATALOG), status_code=201, responses=problems(400, 401, 403, 409, 413, 415, 422))
+@post("/v1/products", status_code=201, **declare(Role.CATALOG, body=JSON, problems=(409,)))
 async def create_product(data: JSONBody[ProductIn], ctx: Ctx, actor: Actor) -> Response[ProductOut]:
     """Create a product record (unfiled); field validation applies."""
     return _with_etag(await products.create(ctx, data, actor), 201, location=True)
@@ -48,8 +47,7 @@ async def create_product(data: JSONBody[ProductIn], ctx: Ctx, actor: Actor) -> R
 @route(
     "/v1/products/{sku:str}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
-    opt=allow(*READERS),
-    responses=problems(400, 401, 403, 404),
+    **declare(*READERS, problems=(404,), conditional=True),
 )
 async def read_product(
     sku: SkuPath,
@@ -80,41 +78,22 @@ def _moment(as_of: dt.datetime) -> dt.datetime:
     return moment
 
 
-@patch(
-    "/v1/products/{sku:str}",
-    opt=allow(Role.CATALOG),
-    responses=problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428),
-)
+@patch("/v1/products/{sku:str}", **declare(Role.CATALOG, body=JSON, if_match="required", problems=(404, 409)))
 async def change_product(
-    sku: SkuPath,
-    data: JSONBody[ProductPatch],
-    ctx: Ctx,
-    actor: Actor,
-    if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
+    request: Request[Any, Any, Any], sku: SkuPath, data: JSONBody[ProductPatch], ctx: Ctx, actor: Actor
 ) -> Response[ProductOut]:
     """Change fields of an unfiled record; If-Match with its ETag is required."""
-    version = expected_version(if_match, required=True)
+    version = expected_version(request)
     return _with_etag(await products.change(ctx, sku, data, version, actor))
-
-
-@dataclass
-class ListOperation(Operation):
-    """The record list's OpenAPI operation: its 200 is JSON, or CSV for an export."""
-
-    def __post_init__(self) -> None:
-        ok = (self.responses or {}).get("200")
-        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
-            ok.content["text/csv"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
 
 
 @get(
     "/v1/products",
-    opt=allow(*READERS),
-    operation_class=ListOperation,
-    responses={
-        200: ResponseSpec(ProductPage, description="A page of records; CSV with format=csv", generate_examples=False)
-    }
-    | problems(400, 401, 403),
+    **declare(
+        *READERS,
+        also=("text/csv",),
+        ok=ResponseSpec(ProductPage, description="A page of records; CSV with format=csv", generate_examples=False),
+    ),
 )
 async def list_products(
     request: Request[Any, Any, Any],
@@ -142,11 +121,9 @@ async def list_products(
         limit=limit,
         cursor=cursor,
     )
-    wants_csv = request.accept.best_match(["application/json", "text/csv"], default="application/json") == "text/csv"
-    if export_format == "csv" or (export_format is None and wants_csv):
-        # The header, not media_type: Litestar lets a route's own media type win over a response's.
+    if wants_csv(request, export_format):
         records = await products.export(ctx, query)
-        return Stream(_csv(records), headers={"Content-Type": "text/csv; charset=utf-8"})
+        return Stream(_csv(records), headers={"Content-Type": CSV_TYPE})
     return await products.search(ctx, query)
 
 
@@ -158,9 +135,8 @@ async def _csv(records: AsyncIterator[ProductIn]) -> AsyncIterator[str]:
 
 @post(
     "/v1/products:validate",
-    opt=allow(Role.CATALOG, Role.REVIEWER),
     status_code=200,
-    responses=problems(400, 401, 403, 413, 415, 422),
+    **declare(Role.CATALOG, Role.REVIEWER, body=JSON),
 )
 async def validate_product(data: JSONBody[ProductIn], ctx: Ctx) -> ValidationReport:
     """Dry run of the full validation (field and logic rules); writes nothing."""

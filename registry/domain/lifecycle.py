@@ -9,6 +9,7 @@ import msgspec
 
 from registry.domain import limits
 from registry.domain.records import Status, is_digits, normalize_code, normalize_text
+from registry.domain.roles import Role, with_admin
 from registry.domain.rules import text_problems
 from registry.domain.violations import Violation
 
@@ -27,8 +28,8 @@ class Transition(msgspec.Struct, frozen=True):
     roles: frozenset[str]
 
 
-_CATALOG = frozenset({"catalog", "admin"})
-_REVIEWER = frozenset({"reviewer", "admin"})
+_CATALOG = with_admin(Role.CATALOG)
+_REVIEWER = with_admin(Role.REVIEWER)
 
 TRANSITIONS: dict[Action, Transition] = {
     Action.SUBMIT: Transition(frozenset({Status.UNFILED, Status.EXPIRED}), Status.UNDER_REVIEW, _CATALOG),

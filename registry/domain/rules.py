@@ -32,7 +32,7 @@ LIST_LIMITS = {"ingredients": limits.INGREDIENTS, "images": limits.IMAGES, "docu
 # overrides such as U+202E that make a name read backwards, the BOM, tag characters) and lone surrogates:
 # invisible or deceptive in a name, refused by PostgreSQL (NUL), or not storable as UTF-8.
 # tests/unit/test_limits.py checks this class against the Unicode database.
-_UNSEEN = re.compile(
+UNSEEN = re.compile(
     "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
     "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\ud800-\udfff]"
@@ -41,10 +41,10 @@ _UNSEEN = re.compile(
 
 def text_problems(value: str, limit: int, *path: str | int) -> list[Violation]:
     """A stored text's own faults: unseen characters, or more than `limit` characters."""
-    if len(value) <= limit and ((value.isascii() and value.isprintable()) or not _UNSEEN.search(value)):
+    if len(value) <= limit and ((value.isascii() and value.isprintable()) or not UNSEEN.search(value)):
         return []  # the common case, without building a pointer
     found = []
-    if _UNSEEN.search(value):
+    if UNSEEN.search(value):
         found.append(
             _err(pointer(*path), "format.control_character", "control, format and invisible characters are not allowed")
         )

@@ -16,13 +16,14 @@ from sqlalchemy import func, select, text, update
 from registry.domain import limits
 from registry.domain.errors import BadRequest, NotFound, ValidationFailed
 from registry.domain.records import normalize_text
+from registry.domain.roles import Role
 from registry.domain.rules import text_problems
 from registry.domain.violations import Violation
 from registry.models import ApiKey
 from registry.services.context import Context, Principal
 from registry.services.history import CHANGES_CHANNEL
 
-ROLES = ("catalog", "reviewer", "declaration", "auditor", "admin")
+ROLES = tuple(role.value for role in Role)
 PREFIX = "rk_"
 
 

@@ -9,12 +9,14 @@ import pytest
 from litestar import Litestar, get
 from sqlalchemy import select
 
+from registry.api.policy import policy_of
+from registry.domain.roles import Role
 from registry.models import ApiKey
 from tests.api.conftest import Auth
 from tests.samples import sk2
 
 Client = httpx.AsyncClient
-ROLES = ("catalog", "reviewer", "declaration", "auditor", "admin")
+ROLES = tuple(Role)
 OPEN = {"/health", "/ready", "/metrics"}
 
 # (method, path, body, roles that may)
@@ -33,10 +35,11 @@ MATRIX = [
 def test_every_route_is_guarded_or_deliberately_open(app: Litestar) -> None:
     for route in app.routes:
         for handler in route.route_handlers:  # type: ignore[union-attr]
-            if handler.opt.get("public"):
+            policy = policy_of(handler)
+            if policy.public:
                 assert route.path in OPEN or route.path.startswith("/schema"), route.path
             elif handler.http_methods != {"OPTIONS"}:
-                assert handler.opt.get("roles"), f"{route.path} {handler.http_methods} names no roles"
+                assert policy.roles, f"{route.path} {handler.http_methods} names no roles"
 
 
 @pytest.mark.parametrize(("method", "path", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])

@@ -6,7 +6,8 @@ import httpx
 from litestar import Litestar, get
 from sqlalchemy import text
 
-from registry.api.auth import Role, allow
+from registry.api.policy import declare
+from registry.domain.roles import Role
 from tests.api.conftest import Auth
 from tests.samples import sk2
 
@@ -57,7 +58,7 @@ async def test_malformed_json_is_400(client: Client, auth: Auth) -> None:
 
 
 async def test_an_unexpected_failure_is_a_bare_500(app: Litestar, client: Client, auth: Auth) -> None:
-    @get("/v1/boom", opt=allow(Role.CATALOG))
+    @get("/v1/boom", **declare(Role.CATALOG))
     async def boom() -> None:
         raise RuntimeError("secret internals: password=hunter2")
 

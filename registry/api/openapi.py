@@ -1,0 +1,345 @@
+"""The OpenAPI document: what Litestar generates from the handlers, completed from each route's policy and from
+the field rules, so that it states what the server enforces.
+
+The field rules run in the domain (registry.domain.rules), after decoding, so that every violation of a record is
+reported at once; the decoder itself accepts any shape of the right types. The document states those rules as
+JSON Schema (required fields, patterns, enums, bounds, `additionalProperties: false`), built here from the same
+constants the rules use; tests/api/test_openapi.py holds each schema to the Struct it describes.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import msgspec
+import pycountry
+from litestar import Litestar, Router
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    Contact,
+    License,
+    OpenAPIFormat,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    SecurityScheme,
+    Tag,
+)
+from litestar.openapi.spec import Schema as S
+from litestar.routes import HTTPRoute
+
+from registry.api.etag import CACHE_CONTROL
+from registry.api.policy import OPEN, Policy, policy_of
+from registry.domain import limits, rules
+from registry.domain.records import Category, DocumentKind
+from registry.domain.reference import SET_TYPES
+
+SCHEMA_ASSETS = "/schema/assets"
+
+# The tag of each route module's operations, in the order the reference lists them.
+TAGS = {
+    "registry.api.products": (
+        "Products",
+        "Product records: create, read (now or as of a moment), change, list, export.",
+    ),
+    "registry.api.filings": ("Filings and history", "The filing lifecycle, each record's history, the audit."),
+    "registry.api.lookup": ("Declaration", "The declaration path: look-ups from memory and the order check."),
+    "registry.api.imports": ("Bulk import", "NDJSON and CSV uploads, upserted by SKU."),
+    "registry.api.alerts": ("Alerts and reports", "Expiry alerts and the expiring report."),
+    "registry.api.reference": ("Reference data", "The customs reference sets the rules read."),
+    "registry.api.keys": ("Keys", "API keys (admin)."),
+    "registry.api.ops": ("Operations", "Liveness and readiness."),
+}
+
+
+def operation_id(handler: HTTPRouteHandler, method: str, path: list[Any]) -> str:
+    """The handler's own name in camelCase (`createProduct`), `…Head` for the HEAD of a GET route."""
+    first, *rest = handler.handler_name.split("_")
+    name = first + "".join(word.title() for word in rest)
+    return name + ("Head" if method == "HEAD" else "")
+
+
+def config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="registry",
+        version="1.0.0",
+        description=(
+            "Product master data and customs filing registry for cross-border retail import. "
+            "Every request needs `Authorization: Bearer <api key>` unless its operation says it is open; "
+            "each operation names the roles that may call it. Failures are RFC 9457 problem documents."
+        ),
+        contact=Contact(name="registry maintainers", url="https://example.invalid/registry"),
+        license=License(name="Proprietary", identifier="LicenseRef-Proprietary"),
+        tags=[Tag(name=name, description=text) for name, text in TAGS.values()],
+        use_handler_docstrings=True,
+        operation_id_creator=operation_id,
+        render_plugins=[
+            JsonRenderPlugin(),
+            # Served from the installed swagger-ui-bundle package: the reference works with no internet.
+            SwaggerRenderPlugin(
+                path=["/", "/swagger"],
+                js_url=f"{SCHEMA_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{SCHEMA_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{SCHEMA_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon="",
+            ),
+        ],
+        openapi_router=Router(path="/schema", route_handlers=[], opt={"policy": OPEN}, include_in_schema=False),
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="An API key")}
+        ),
+        security=[{"bearer": []}],
+    )
+
+
+def complete(app: Litestar) -> None:
+    """Complete the generated document: each operation from its route's policy, the request bodies' schemas from
+    the field rules."""
+    document = app.openapi_schema
+    schemas = document.components.schemas if document.components and document.components.schemas else {}
+    schemas.update(_request_schemas())
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        item = (document.paths or {}).get(route.path_format)
+        for handler in route.route_handlers:
+            if item is None or not handler.resolve_include_in_schema():
+                continue
+            for method in handler.http_methods:
+                operation = getattr(item, method.lower(), None)
+                if operation is not None:
+                    _from_policy(operation, policy_of(handler), handler)
+
+
+def _from_policy(operation: Operation, policy: Policy, handler: HTTPRouteHandler) -> None:
+    operation.tags = [TAGS[handler.fn.__module__][0]]
+    who = "Open: no key needed." if policy.public else f"Roles: {', '.join(sorted(policy.roles))}."
+    operation.description = f"{operation.description or operation.summary or ''}\n\n{who}".strip()
+    operation.summary = (operation.description or "").partition("\n")[0].rstrip(".;:") or operation.summary
+    if policy.public:
+        operation.security = []
+    if policy.body is not None:
+        operation.request_body = policy.body
+    parameters: list[Parameter | Reference] = list(operation.parameters or [])
+    headers = {p.name.lower(): p for p in parameters if isinstance(p, Parameter) and p.param_in == "header"}
+    responses = operation.responses or {}
+    ok = responses.get("200")
+    if policy.if_match is not None:
+        required = policy.if_match == "required"
+        described = (
+            "The ETag of the version the change is made from; required (428 without it or with `*`), "
+            "compared strongly (a weak tag or another version: 412)"
+            if required
+            else "The ETag of the version the action is taken on (412 when another version is current)"
+        )
+        header = headers.get("if-match") or Parameter(name="If-Match", param_in="header")
+        header.required, header.description, header.schema = required, described, _ENTITY_TAGS
+        if "if-match" not in headers:
+            parameters.append(header)
+    if policy.conditional:
+        header = headers.get("if-none-match") or Parameter(name="If-None-Match", param_in="header")
+        header.required = False
+        header.description = "ETags the client holds: 304 when one names the current one (weak comparison), or `*`"
+        header.schema = S(type=OpenAPIType.STRING, max_length=8192)
+        if "if-none-match" not in headers:
+            parameters.append(header)
+        validators: dict[str, OpenAPIHeader | Reference] = {
+            "ETag": OpenAPIHeader(schema=S(type=OpenAPIType.STRING), description="The current version's entity tag"),
+            "Cache-Control": OpenAPIHeader(schema=S(type=OpenAPIType.STRING, const=CACHE_CONTROL)),
+        }
+        if isinstance(ok, OpenAPIResponse):
+            ok.headers = {**(ok.headers or {}), **validators}
+        responses["304"] = OpenAPIResponse(description="Not Modified: the client's copy is current", headers=validators)
+    if policy.also and isinstance(ok, OpenAPIResponse):
+        for media_type in policy.also:
+            (ok.content or {})[media_type] = OpenAPIMediaType(schema=S(type=OpenAPIType.STRING))
+    operation.parameters = parameters or None
+    operation.responses = dict(sorted(responses.items()))
+
+
+_ENTITY_TAGS = S(type=OpenAPIType.STRING, pattern=r'^\s*"[0-9]+"\s*(,\s*"[0-9]+"\s*)*$', max_length=8192)
+
+
+# ---- request bodies, from the field rules -------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _visible() -> str:
+    """A pattern for a stored text: at least one character that is not white space, and none that the rules refuse
+    as unseen (control and format characters). Characters beyond the Basic Multilingual Plane are left out of the
+    class: JSON Schema's regular expressions write them differently from Python's."""
+    unseen = [cp for cp in range(0x10000) if not 0xD800 <= cp <= 0xDFFF and rules.UNSEEN.match(chr(cp))]
+    ranges: list[tuple[int, int]] = []
+    for cp in unseen:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    klass = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+    return f"^[^{klass}]*[^{klass}\\s][^{klass}]*$"
+
+
+def _spec() -> str:
+    """The spec's rule (a quantity with a unit, anywhere in it) as an anchored pattern of visible text. The rule
+    ignores case, which JSON Schema's patterns cannot say with a flag: each letter becomes a class of both cases."""
+    klass = _visible()[3 : _visible().index("]")]
+    out, escaped, in_class = [], False, False
+    for ch in rules.SPEC_UNIT.pattern:
+        if escaped:
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            out.append(ch)
+            escaped = True
+        elif ch in "[]":
+            in_class = ch == "["
+            out.append(ch)
+        elif ch.isascii() and ch.isalpha() and not in_class:
+            out.append(f"[{ch.lower()}{ch.upper()}]")
+        else:
+            out.append(ch)
+    return f"^[^{klass}]*(?:{''.join(out)})[^{klass}]*$"
+
+
+def _text(limit: int, **more: Any) -> S:
+    return S(type=OpenAPIType.STRING, min_length=1, max_length=limit, pattern=_visible(), **more)
+
+
+def _nullable(schema: S | Reference) -> S:
+    return S(one_of=[schema, S(type=OpenAPIType.NULL)])
+
+
+def _object(title: str, properties: dict[str, S | Reference], required: list[str], **more: Any) -> S:
+    return S(
+        title=title,
+        type=OpenAPIType.OBJECT,
+        properties=properties,
+        required=sorted(required),
+        additional_properties=False,
+        **more,
+    )
+
+
+def _digits(count: int) -> S:
+    return S(type=OpenAPIType.STRING, pattern=f"^[0-9]{{{count}}}$")
+
+
+_SKU = S(type=OpenAPIType.STRING, pattern=f"^{rules.SKU.pattern}$", max_length=limits.SKU)
+# A date in the years 1900-9999.
+_DAY = S(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, pattern="^(19|[2-9][0-9])[0-9]{2}-")
+_URL = S(
+    type=OpenAPIType.STRING, format=OpenAPIFormat.URI, pattern=r"^https?://[^\s/?#@:]+([:/?#][^\s]*)?$", max_length=2000
+)
+
+
+def _record_properties() -> dict[str, S | Reference]:
+    countries = sorted(country.alpha_2 for country in pycountry.countries)
+    return {
+        "sku": _SKU,
+        "brand": _text(limits.TEXT),
+        "name_cn": _text(limits.NAME),
+        "name_foreign": _text(limits.NAME),
+        "spec": S(
+            type=OpenAPIType.STRING,
+            max_length=limits.TEXT,
+            pattern=_spec(),
+            description="A quantity with a unit: `120g`, `230 ml`, `1件`, `2×50ml`, `30粒`",
+        ),
+        "category": S(type=OpenAPIType.STRING, enum=[c.value for c in Category]),
+        "hs_code": _digits(10),
+        "ciq_code": _digits(3),
+        "origin_country": S(type=OpenAPIType.STRING, enum=countries, description="ISO 3166-1 alpha-2"),
+        "ingredients": S(type=OpenAPIType.ARRAY, items=_text(limits.LIST_ITEM), max_items=limits.INGREDIENTS),
+        "shelf_life_months": S(type=OpenAPIType.INTEGER, minimum=1, maximum=limits.SHELF_LIFE_MONTHS),
+        "usage": _text(limits.USAGE),
+        "images": S(type=OpenAPIType.ARRAY, items=_URL, max_items=limits.IMAGES),
+        "documents": S(
+            type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/Document"), max_items=limits.DOCUMENTS
+        ),
+    }
+
+
+# What a record may leave out: absent or null, it is stored as null; a list absent is empty (null only in a patch).
+_LISTS = {"ingredients", "images", "documents"}
+_OPTIONAL = {"name_foreign", "ciq_code", "shelf_life_months", "usage", *_LISTS}
+
+
+def _request_schemas() -> dict[str, Any]:
+    record = _record_properties()
+    whole = {name: _nullable(schema) if name in _OPTIONAL - _LISTS else schema for name, schema in record.items()}
+    # A patch: any field may be absent; null clears an optional field (a list to empty), a required one may not be.
+    patch = {
+        name: _nullable(schema) if name in _OPTIONAL else schema for name, schema in record.items() if name != "sku"
+    }
+    product_in = _object("ProductIn", whole, ["sku", *rules.REQUIRED_TEXT])
+    product_in.description = "A whole product record: create, validate, import (a line of NDJSON, a CSV row)."
+    sets, components = msgspec.json.schema_components(SET_TYPES.values(), ref_template="#/components/schemas/{name}")
+    found: dict[str, Any] = {
+        "ProductIn": product_in,
+        "ProductPatch": _object("ProductPatch", patch, [], min_properties=1),
+        "Document": _object(
+            "Document",
+            {
+                "kind": S(type=OpenAPIType.STRING, enum=[k.value for k in DocumentKind]),
+                "number": _text(limits.TEXT),
+                "issuer": _nullable(_text(limits.TEXT)),
+                "valid_from": _DAY,
+                "valid_until": _DAY,
+            },
+            ["kind", "number", "valid_from", "valid_until"],
+            description="valid_until is not before valid_from",
+        ),
+        "ActionIn": _object(
+            "ActionIn",
+            {
+                "filing_no": S(type=OpenAPIType.STRING, pattern="^[0-9]{10}$", description="approve: the number"),
+                "valid_until": S(
+                    format=OpenAPIFormat.DATE, type=OpenAPIType.STRING, description="approve: in the future"
+                ),
+                "reasons": S(
+                    type=OpenAPIType.ARRAY,
+                    items=_text(limits.REASON),
+                    min_items=1,
+                    max_items=limits.REASONS,
+                    description="reject: at least one",
+                ),
+                "reason": _text(limits.REASON, description="amend, expire: kept in history"),
+            },
+            [],
+        ),
+        "LineIn": _object(
+            "LineIn",
+            {
+                "sku": S(type=OpenAPIType.STRING, min_length=1, max_length=limits.SKU),
+                "quantity": S(type=OpenAPIType.INTEGER, minimum=1, maximum=limits.MAX_QUANTITY),
+                "unit_price": S(
+                    type=OpenAPIType.STRING,
+                    pattern=r"^(0*[1-9][0-9]{0,7}(\.[0-9]{1,2})?|0*\.(0[1-9]|[1-9][0-9]?)|0+\.[0-9]?[1-9])$",
+                    description="CNY, > 0 and < 10⁸, to the fen at most: `129.00`",
+                ),
+            },
+            ["sku", "quantity", "unit_price"],
+        ),
+        "DeclarationIn": _object(
+            "DeclarationIn",
+            {"items": S(type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/LineIn"), min_items=1)},
+            ["items"],
+        ),
+        # JSON Schema as msgspec writes it, which the document carries as it is.
+        "ReferenceSetIn": {
+            "title": "ReferenceSetIn",
+            "description": "The whole of one reference set, in the shape of the set the path names: "
+            + ", ".join(f"{name} ({i + 1})" for i, name in enumerate(SET_TYPES)),
+            "oneOf": list(sets),
+        },
+        **components,
+    }
+    return found
