@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         middleware=[
             MetricsMiddleware,
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
-            AuthMiddleware,
+            DefineMiddleware(AuthMiddleware, failure_limit=settings.failed_auth_limit),
         ],
         openapi_config=openapi.config(),
         lifespan=[lifespan],

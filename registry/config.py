@@ -30,6 +30,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     lookup_staleness_ms: int = 1000
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
+    failed_auth_limit: int = 20  # failed authentications a minute from one address before 429
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +62,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ("MAX_IMPORT_ROWS", "max_import_rows"),
             ("POOL_SIZE", "pool_size"),
             ("LOOKUP_STALENESS_MS", "lookup_staleness_ms"),
+            ("FAILED_AUTH_LIMIT", "failed_auth_limit"),
         ):
             if value := get(name):
                 raw[field] = int(value)

@@ -10,7 +10,7 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
-from registry.api.policy import CSV_TYPE, declare, wants_csv
+from registry.api.policy import CSV_TYPE, Cursor, declare, wants_csv
 from registry.domain import limits
 from registry.domain.alerts import AlertKind, AlertStatus
 from registry.domain.roles import READERS, Role
@@ -26,7 +26,7 @@ async def list_alerts(
     kind: FromQuery[AlertKind | None] = None,
     sku: Annotated[str | None, QueryParameter(max_length=limits.SKU)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> AlertPage:
     """Alerts, oldest first; follow `next_cursor` for the next page."""
     return await alerts.search(ctx, status, kind, sku, limit, cursor)
@@ -55,7 +55,7 @@ async def acknowledge_alert(
 async def expiring_report(
     request: Request[Any, Any, Any],
     ctx: Ctx,
-    within_days: Annotated[int, QueryParameter(ge=0, le=3660)] = 30,
+    within_days: Annotated[int, QueryParameter(ge=0, le=3660, schema_extra={"minimum": 0})] = 30,
     report_format: Annotated[Literal["json", "csv"] | None, QueryParameter(name="format")] = None,
 ) -> ExpiringReport | Response[str]:
     """Records whose filing or documents lapse within `within_days`; CSV with `format=csv` or `Accept: text/csv`."""

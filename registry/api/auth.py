@@ -52,9 +52,9 @@ class AuthMiddleware:
     microseconds; a key verified once is then checked from memory (see KeyRing).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, failure_limit: int = 20) -> None:
         self.app = app
-        self.failures = FailedAuthentications()
+        self.failures = FailedAuthentications(failure_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")

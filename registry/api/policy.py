@@ -11,18 +11,23 @@ gives the decorator its `opt` and `responses`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Litestar, Request
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import RequestBody
+from litestar.params import QueryParameter
 from litestar.routes import HTTPRoute
 
 from registry.api.errors import problems as problem_responses
 from registry.domain.roles import Role, with_admin
 
 JSON = ("application/json",)
+# A page's cursor: opaque, as the last page gave it (any other is a 400).
+Cursor = Annotated[
+    str | None, QueryParameter(max_length=400, schema_extra={"pattern": "^[A-Za-z0-9_-]+$"}, description="next_cursor")
+]
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 
 

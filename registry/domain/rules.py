@@ -14,14 +14,14 @@ from registry.domain.violations import Violation, pointer
 # Matched with fullmatch: `$` would let a final newline through.
 SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # A quantity with a unit: `120g`, `230 ml`, `1件`, `2×50ml`, `30粒`, `1.5 L`, `2 x 100 g`.
-_NUMBER = r"\d+(?:[.,]\d+)?"
-_UNITS = (
+SPEC_NUMBER = r"\d+(?:[.,]\d+)?"
+SPEC_UNITS = (
     "mg|kg|g|ml|cl|dl|l|fl\\.? ?oz|oz|lb|lbs|cm|mm|m|pcs|pc|pieces?|tablets?|capsules?|softgels?|sheets?|pairs?|"
     "packs?|bags?|bottles?|sachets?|sticks?|cans?|sets?|"
     "件|粒|片|支|瓶|盒|袋|包|罐|个|只|条|枚|套|双|张|颗|听|桶|克|千克|毫升|升|贴|根|卷|对"
 )
 SPEC_UNIT = re.compile(
-    rf"(?<![A-Za-z0-9]){_NUMBER}\s*(?:[×xX*]\s*{_NUMBER}\s*)?(?:{_UNITS})(?![A-Za-z])", re.IGNORECASE
+    rf"(?<![A-Za-z0-9]){SPEC_NUMBER}\s*(?:[×xX*]\s*{SPEC_NUMBER}\s*)?(?:{SPEC_UNITS})(?![A-Za-z])", re.IGNORECASE
 )
 
 REQUIRED_TEXT = ("brand", "name_cn", "spec", "category", "hs_code", "origin_country")
