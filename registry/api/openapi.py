@@ -15,7 +15,8 @@ from typing import Any
 
 import msgspec
 import pycountry
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
+from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -94,12 +95,27 @@ def config() -> OpenAPIConfig:
                 favicon="",
             ),
         ],
-        openapi_router=Router(path="/schema", route_handlers=[], opt={"policy": OPEN}, include_in_schema=False),
+        openapi_router=Router(
+            path="/schema",
+            route_handlers=[],
+            opt={"policy": OPEN},
+            include_in_schema=False,
+            before_request=_no_such_page,
+        ),
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="An API key")}
         ),
         security=[{"bearer": []}],
     )
+
+
+async def _no_such_page(request: Request[Any, Any, Any]) -> None:
+    """A page under /schema that is not the reference or the document is a 404 problem like any other (the
+    framework's own answer, for the path parameter its catch-all route has, is an HTML page)."""
+    if "path" in request.path_params:
+        raise NotFoundException(
+            f"no page {request.url.path}; the reference is /schema, the document /schema/openapi.json"
+        )
 
 
 def complete(app: Litestar) -> None:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from litestar import Litestar
 from sqlalchemy import text
 
@@ -69,3 +70,11 @@ async def test_the_browsable_reference_needs_no_other_site(client: Client) -> No
         asset = await client.get(url)
         assert asset.status_code == 200, url
         assert len(asset.content) > 10_000, url
+
+
+@pytest.mark.parametrize("path", ["/schema/redoc", "/schema/nothing", "/schema/openapi.yaml", "/schema/assets/no.js"])
+async def test_a_page_the_reference_does_not_have_is_a_404_problem(client: Client, path: str) -> None:
+    response = await client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404
