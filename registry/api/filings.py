@@ -44,7 +44,7 @@ async def filing_action(
     actor: Actor,
     data: JSONBody[ActionIn | None] = None,
 ) -> Response[ProductOut]:
-    """submit, approve {filing_no, valid_until}, reject {reasons}, amend, expire {reason}."""
+    """Take a filing action: submit, approve {filing_no, valid_until}, reject {reasons}, amend, expire {reason}."""
     try:
         chosen = Action(action)
     except ValueError:

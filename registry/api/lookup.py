@@ -157,7 +157,7 @@ async def lookup_one(request: Request[Any, Any, Any], sku: FromPath[str]) -> Raw
     ),
 )
 async def lookup_many(request: Request[Any, Any, Any]) -> RawJson:
-    """1–1000 SKUs: an item per request position, in order; unknown SKUs are listed once in `missing`."""
+    """Look up 1–1000 SKUs: an item per request position, in order; unknown SKUs are listed once in `missing`."""
     data = await read_batch(request.receive)
     index, today = _index(request)
     return RawJson(index.batch(data.skus, today))

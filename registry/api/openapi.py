@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from typing import Any
 
 import msgspec
@@ -142,7 +143,7 @@ def _from_policy(operation: Operation, policy: Policy, handler: HTTPRouteHandler
     operation.tags = [TAGS[handler.fn.__module__][0]]
     who = "Open: no key needed." if policy.public else f"Roles: {', '.join(sorted(policy.roles))}."
     operation.description = f"{operation.description or operation.summary or ''}\n\n{who}".strip()
-    operation.summary = (operation.description or "").partition("\n")[0].rstrip(".;:") or operation.summary
+    operation.summary = _first_sentence(operation.description or "") or operation.summary
     if policy.public:
         operation.security = []
     if policy.body is not None:
@@ -201,6 +202,12 @@ def _tidy(schema: S) -> None:
         if getattr(schema, name) is not None:
             setattr(value, name, getattr(schema, name))
             setattr(schema, name, None)
+
+
+def _first_sentence(text: str) -> str:
+    """The summary of a docstring: its first paragraph up to the end of its first sentence or clause."""
+    paragraph = " ".join(text.split("\n\n")[0].split())
+    return re.split(r"[.;:](?=\s|$)", paragraph, maxsplit=1)[0].strip()
 
 
 def _no_nul(schema: S) -> None:
