@@ -44,7 +44,6 @@ from registry.api.policy import OPEN, Policy, policy_of
 from registry.domain import limits, rules
 from registry.domain.records import Category, DocumentKind
 from registry.domain.reference import SET_TYPES
-from registry.domain.roles import Role
 
 SCHEMA_ASSETS = "/schema/assets"
 
@@ -396,7 +395,7 @@ def _request_schemas() -> dict[str, Any]:
         ),
         "KeyIn": _object(
             "KeyIn",
-            {"role": S(type=OpenAPIType.STRING, enum=[r.value for r in Role]), "name": _text(limits.KEY_NAME)},
+            {"role": Reference("#/components/schemas/Role"), "name": _text(limits.KEY_NAME)},
             ["role", "name"],
         ),
         "DeclarationIn": _object(
