@@ -36,7 +36,7 @@ class Policy:
     roles: frozenset[str] = frozenset()  # who may call it (admin always); none and not public: nobody
     public: bool = False  # open, no key needed
     accepts: frozenset[str] = JSON_TYPES  # body media types the request check lets through (else 415)
-    body: RequestBody | None = None  # a body the handler reads itself, as the document states it
+    body: RequestBody | None = None  # the body as the document states it, where the signature cannot say it
     reads_body: bool = False  # whether the route reads a body: 413, 415 and 422 are then among its problems
     problems: tuple[int, ...] = ()  # the statuses of the problems it may answer, beyond the common ones
     if_match: Literal["required", "optional"] | None = None  # the If-Match precondition it honours
