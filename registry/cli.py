@@ -156,6 +156,41 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.rejected else 0
 
 
+def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    """Submit the SKUs of a file (one a line) for filing, each on its own, with a progress bar; list every refusal,
+    end with a summary line; exit 1 when any was refused or unknown."""
+    import getpass
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from registry.domain import limits as bounds
+    from registry.services import filings
+    from registry.services.context import Principal
+
+    skus = [line.strip() for line in Path(args.file).read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    actor = Principal(key_id="cli", name=getpass.getuser()[: bounds.KEY_NAME], role="admin")
+
+    async def run(progress: Progress) -> filings.SubmitReport:
+        task = progress.add_task(Path(args.file).name, total=len(dict.fromkeys(skus)))
+        ctx = _context(settings)
+        try:
+            return await filings.submit_batch(ctx, skus, actor, lambda done: progress.update(task, completed=done))
+        finally:
+            await ctx.db.dispose()
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        report = asyncio.run(run(progress))
+    for refusal in report.refused:
+        for violation in refusal.violations:
+            print(f"refused {refusal.sku}: {violation.field} {violation.code}: {violation.message}")
+    for sku in report.missing:
+        print(f"missing {sku}: no such record")
+    print(f"submitted {len(report.submitted)}, refused {len(report.refused)}, missing {len(report.missing)}")
+    return 1 if report.refused or report.missing else 0
+
+
 def cmd_alerts_run(args: argparse.Namespace, settings: Settings) -> int:
     """One expiry scan now, then one delivery pass when a webhook is configured."""
     import httpx
@@ -229,6 +264,10 @@ def parser() -> argparse.ArgumentParser:
     importing.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     importing.add_argument("--mode", choices=("atomic", "partial"), default="atomic")
     importing.set_defaults(run=cmd_import)
+
+    submit = commands.add_parser("submit", help="submit the SKUs of a file (one a line) for filing")
+    submit.add_argument("file")
+    submit.set_defaults(run=cmd_submit)
 
     alerts_cmd = commands.add_parser("alerts", help="expiry alerts").add_subparsers(
         dest="alerts_command", required=True

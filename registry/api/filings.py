@@ -12,13 +12,14 @@ from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
 from registry.api.etag import etag, expected_version
-from registry.api.policy import declare
+from registry.api.policy import JSON, declare
 from registry.domain import limits
 from registry.domain.errors import NotFound
 from registry.domain.lifecycle import Action, ActionIn
 from registry.domain.records import ProductOut
 from registry.domain.roles import READERS, Role
 from registry.services import filings, history, lookup
+from registry.services.filings import SubmitReport
 from registry.services.history import EventOut, VerifyOut
 from registry.services.lookup import FilingOut
 
@@ -54,6 +55,23 @@ async def filing_action(
     return Response(out, headers={"ETag": etag(out.version)})
 
 
+class SubmitIn(msgspec.Struct, forbid_unknown_fields=True):
+    skus: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=limits.SKU)]],
+        msgspec.Meta(min_length=1, max_length=limits.BATCH),
+    ]
+
+
+@post("/v1/filings:submit", status_code=200, **declare(Role.CATALOG, body=JSON))
+async def submit_filings(data: JSONBody[SubmitIn], ctx: Ctx, actor: Actor) -> SubmitReport:
+    """Submit 1–1000 records for filing, each in its own transaction with its own history event.
+
+    One refusal does not stop the others: `submitted` lists the SKUs now under review, `refused` each refused SKU
+    with its violations (the rules it fails, or a status that cannot be submitted), `missing` the unknown SKUs.
+    """
+    return await filings.submit_batch(ctx, data.skus, actor)
+
+
 class HistoryOut(msgspec.Struct):
     sku: str
     items: list[EventOut]
@@ -80,4 +98,4 @@ async def filing_by_number(filing_no: Annotated[str, PathParameter(max_length=10
     return await lookup.by_filing_no(ctx, filing_no)
 
 
-ROUTES: list[ControllerRouterHandler] = [filing_action, product_history, verify_audit, filing_by_number]
+ROUTES: list[ControllerRouterHandler] = [submit_filings, filing_action, product_history, verify_audit, filing_by_number]

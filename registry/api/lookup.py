@@ -24,7 +24,7 @@ from registry.services.lookup import DeclarationIn, DeclarationOut, LookupIndex,
 
 _CACHE_CONTROL = CACHE_CONTROL.encode()
 LOOKUP_ROLES = (Role.DECLARATION, Role.REVIEWER, Role.AUDITOR)
-SKU_LENGTH, BATCH = limits.SKU, 1000
+SKU_LENGTH, BATCH = limits.SKU, limits.BATCH
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=SKU_LENGTH)]
 # The largest valid batch, every code point written as an escaped surrogate pair (12 bytes), with room for spacing.
 MAX_BATCH_BYTES = BATCH * (12 * SKU_LENGTH + 16) + 1024

@@ -398,6 +398,18 @@ def _request_schemas() -> dict[str, Any]:
             {"role": Reference("#/components/schemas/Role"), "name": _text(limits.KEY_NAME)},
             ["role", "name"],
         ),
+        "SubmitIn": _object(
+            "SubmitIn",
+            {
+                "skus": S(
+                    type=OpenAPIType.ARRAY,
+                    items=S(type=OpenAPIType.STRING, min_length=1, max_length=limits.SKU),
+                    min_items=1,
+                    max_items=limits.BATCH,
+                )
+            },
+            ["skus"],
+        ),
         "DeclarationIn": _object(
             "DeclarationIn",
             {"items": S(type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/LineIn"), min_items=1)},

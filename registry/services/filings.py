@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import lifecycle, rules
-from registry.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from registry.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from registry.domain.lifecycle import Action, ActionIn
 from registry.domain.records import ProductOut, Status, normalize, read_sku
 from registry.domain.reference import wco_subheadings
 from registry.domain.tax import rate_for
+from registry.domain.violations import Violation
 from registry.models import FilingNumber, Product
 from registry.services import history, reference
 from registry.services.context import Context, Principal
@@ -63,6 +66,41 @@ async def act(
         raise Conflict(f"filing number {body.filing_no} was issued meanwhile; it cannot be used again") from exc
     ctx.changed([row])
     return to_out(row)
+
+
+class Refusal(msgspec.Struct):
+    sku: str
+    violations: list[Violation]
+
+
+class SubmitReport(msgspec.Struct):
+    """A batch submission: the SKUs now under review, those refused with why, those not known, in batch order."""
+
+    submitted: list[str] = msgspec.field(default_factory=list)
+    refused: list[Refusal] = msgspec.field(default_factory=list)
+    missing: list[str] = msgspec.field(default_factory=list)
+
+
+async def submit_batch(
+    ctx: Context, skus: list[str], actor: Principal, progress: Callable[[int], None] | None = None
+) -> SubmitReport:
+    """Submit each SKU in its own transaction, with its own history event, as `act` does one: the write lock is
+    held for one record at a time, and one refusal does not stop the others. A SKU named twice is submitted once."""
+    report = SubmitReport()
+    for done, sku in enumerate(dict.fromkeys(skus), start=1):
+        try:
+            await act(ctx, sku, Action.SUBMIT, ActionIn(), None, actor)
+            report.submitted.append(sku)
+        except NotFound:
+            report.missing.append(sku)
+        except ValidationFailed as exc:
+            report.refused.append(Refusal(sku, exc.violations))
+        except InvalidTransition as exc:
+            refusal = Violation("/filing/status", "lifecycle.invalid_transition", exc.detail or "not allowed now")
+            report.refused.append(Refusal(sku, [refusal]))
+        if progress is not None:
+            progress(done)
+    return report
 
 
 async def move(

@@ -15,6 +15,7 @@ import jsonschema_rs
 import msgspec
 import pytest
 
+from registry.api.filings import SubmitIn
 from registry.api.keys import KeyIn
 from registry.domain.lifecycle import ActionIn
 from registry.domain.records import Document, ProductIn, ProductPatch
@@ -36,6 +37,7 @@ STRUCTS: dict[str, type[msgspec.Struct]] = {
     "KeyIn": KeyIn,
     "LineIn": LineIn,
     "DeclarationIn": DeclarationIn,
+    "SubmitIn": SubmitIn,
 }
 
 
