@@ -82,6 +82,7 @@ class Product(Base):
     valid_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
     tax_rate: Mapped[Decimal | None] = mapped_column(DecimalText)
     rejection_reasons: Mapped[list[str]] = mapped_column(Json)
+    monthly_units: Mapped[int | None] = mapped_column(Integer)
 
     # Every ORM update of a product says `WHERE version = <the version read>` and raises the version by one.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -319,12 +319,13 @@ def _record_properties() -> dict[str, S | Reference]:
         "documents": S(
             type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/Document"), max_items=limits.DOCUMENTS
         ),
+        "monthly_units": S(type=OpenAPIType.INTEGER, minimum=0, maximum=limits.MONTHLY_UNITS),
     }
 
 
 # What a record may leave out: absent or null, it is stored as null; a list absent is empty (null only in a patch).
 _LISTS = {"ingredients", "images", "documents"}
-_OPTIONAL = {"name_foreign", "ciq_code", "shelf_life_months", "usage", *_LISTS}
+_OPTIONAL = {"name_foreign", "ciq_code", "shelf_life_months", "usage", "monthly_units", *_LISTS}
 
 
 def _drafts(generated: dict[str, Any]) -> dict[str, S]:

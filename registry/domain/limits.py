@@ -34,4 +34,5 @@ MAX_INT32 = 2**31 - 1  # integer ids and cursors: past this no row exists, and P
 
 VIOLATIONS = 100  # violations reported per record, then `truncated: true`
 ERROR_ROWS = 1000  # rejected rows reported per import, then `truncated: true`
+MONTHLY_UNITS = 1_000_000_000  # a record's estimated units sold a month
 BATCH = 1000  # SKUs in one batch look-up or one batch submission

@@ -94,6 +94,7 @@ class ProductFields(Struct, forbid_unknown_fields=True, kw_only=True):
     usage: str | None = None
     images: list[str] = msgspec.field(default_factory=list)
     documents: list[Document] = msgspec.field(default_factory=list)
+    monthly_units: int | None = None  # units sold a month, the catalog team's estimate: best sellers file first
 
 
 EDITABLE_FIELDS: tuple[str, ...] = ProductFields.__struct_fields__
@@ -121,6 +122,7 @@ class ProductPatch(Struct, forbid_unknown_fields=True, kw_only=True):
     usage: str | UnsetType | None = UNSET
     images: list[str] | UnsetType | None = UNSET
     documents: list[Document] | UnsetType | None = UNSET
+    monthly_units: int | UnsetType | None = UNSET
 
 
 class Filing(Struct, kw_only=True):
@@ -148,6 +150,7 @@ class ProductOut(Struct, kw_only=True):
     usage: str | None
     images: list[str]
     documents: list[Document]
+    monthly_units: int | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -192,6 +195,7 @@ def normalize(record: ProductIn) -> ProductIn:
             )
             for doc in record.documents
         ],
+        monthly_units=record.monthly_units,
     )
 
 

@@ -16,6 +16,7 @@ from registry.domain.violations import Violation, from_msgspec_error
 
 CSV_FIELDS: tuple[str, ...] = ("sku", *(name for name in ProductIn.__struct_fields__ if name != "sku"))
 LIST_FIELDS = frozenset({"ingredients", "images"})
+INT_FIELDS = frozenset({"shelf_life_months", "monthly_units"})
 SEPARATOR = "|"
 
 _ndjson = msgspec.json.Decoder(ProductIn)
@@ -170,11 +171,11 @@ def from_csv(header: list[str], cells: list[str]) -> ProductIn:
                 raw[name] = msgspec.json.decode(cell)
             except msgspec.DecodeError as exc:
                 raise RowError(Violation("/documents", "format.json", "documents is a JSON array"), sku) from exc
-        elif name == "shelf_life_months":
+        elif name in INT_FIELDS:
             try:
                 raw[name] = int(cell)
             except ValueError as exc:
-                raise RowError(Violation(f"/{name}", "type", "a whole number of months"), sku) from exc
+                raise RowError(Violation(f"/{name}", "type", "a whole number"), sku) from exc
         else:
             raw[name] = cell
     try:

@@ -106,6 +106,12 @@ def check_fields(record: ProductIn) -> list[Violation]:
                 f"the shelf life is a whole number of months from 1 to {limits.SHELF_LIFE_MONTHS}",
             )
         )
+    if record.monthly_units is not None and not 0 <= record.monthly_units <= limits.MONTHLY_UNITS:
+        found.append(
+            _err(
+                "/monthly_units", "format.range", f"monthly units are a whole number from 0 to {limits.MONTHLY_UNITS:,}"
+            )
+        )
     for i, ingredient in enumerate(record.ingredients):
         if not ingredient:
             found.append(_err(pointer("ingredients", i), "required", "an ingredient may not be blank"))

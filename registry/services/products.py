@@ -75,6 +75,7 @@ def to_record(row: Product) -> ProductIn:
         usage=row.usage,
         images=list(row.images),
         documents=msgspec.convert(row.documents, list[Document]),
+        monthly_units=row.monthly_units,
     )
 
 

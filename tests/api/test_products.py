@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 
 import httpx
 
@@ -180,3 +182,24 @@ async def test_list_parameters_are_bounded(client: Client, auth: Auth) -> None:
         assert response.headers["content-type"] == "application/problem+json"
     forged = await client.get("/v1/products", params={"cursor": "not-a-cursor!"}, headers=auth("catalog"))
     assert forged.status_code == 400
+
+
+async def test_monthly_units_are_created_changed_exported_and_bounded(client: Client, auth: Auth) -> None:
+    created = await client.post("/v1/products", json=sk2(monthly_units=1200), headers=auth("catalog"))
+    assert created.json()["monthly_units"] == 1200
+    changed = await client.patch(
+        "/v1/products/SK2-FTE-230", json={"monthly_units": 3000}, headers={**auth("catalog"), "If-Match": '"1"'}
+    )
+    assert changed.json()["monthly_units"] == 3000
+    cleared = await client.patch(
+        "/v1/products/SK2-FTE-230", json={"monthly_units": None}, headers={**auth("catalog"), "If-Match": '"2"'}
+    )
+    assert cleared.json()["monthly_units"] is None
+    for wrong in (-1, 1_000_000_001):
+        refused = await client.post("/v1/products", json=shiseido(monthly_units=wrong), headers=auth("catalog"))
+        assert refused.status_code == 422
+        assert [(v["field"], v["code"]) for v in refused.json()["violations"]] == [("/monthly_units", "format.range")]
+    await client.post("/v1/products", json=shiseido(monthly_units=0), headers=auth("catalog"))
+    exported = await client.get("/v1/products", params={"format": "csv"}, headers=auth("catalog"))
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [(row["sku"], row["monthly_units"]) for row in rows] == [("SHISEIDO-FW-120", "0"), ("SK2-FTE-230", "")]
