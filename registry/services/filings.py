@@ -88,6 +88,9 @@ async def submit_batch(
     held for one record at a time, and one refusal does not stop the others. A SKU named twice is submitted once."""
     report = SubmitReport()
     for done, sku in enumerate(dict.fromkeys(skus), start=1):
+        if not rules.SKU.fullmatch(read_sku(sku)):  # no record can have it (nor may a query carry a NUL)
+            report.missing.append(sku)
+            continue
         try:
             await act(ctx, sku, Action.SUBMIT, ActionIn(), None, actor)
             report.submitted.append(sku)

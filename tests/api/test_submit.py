@@ -33,14 +33,14 @@ async def create(client: Client, auth: Auth, *records: dict[str, Any]) -> None:
 async def test_a_mixed_batch_answers_each_sku_exactly(app: Litestar, client: Client, auth: Auth) -> None:
     await create(client, auth, sk2(), shiseido(), sk2(sku="BAD-HS", hs_code="8517130000"), sk2(sku="EARLY"))
     assert (await client.post("/v1/products/EARLY/filing/submit", headers=auth("catalog"))).status_code == 200
-    batch = ["SK2-FTE-230", "NOPE-1", "BAD-HS", "EARLY", "SHISEIDO-FW-120", "SK2-FTE-230"]
+    batch = ["SK2-FTE-230", "NOPE-1", "BAD-HS", "EARLY", "SHISEIDO-FW-120", "SK2-FTE-230", "A\u0000B"]
 
     response = await client.post("/v1/filings:submit", json={"skus": batch}, headers=auth("catalog"))
 
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["submitted"] == ["SK2-FTE-230", "SHISEIDO-FW-120"]
-    assert report["missing"] == ["NOPE-1"]
+    assert report["missing"] == ["NOPE-1", "A\u0000B"]
     refused = {item["sku"]: [v["code"] for v in item["violations"]] for item in report["refused"]}
     assert refused == {"BAD-HS": ["hs.category_mismatch"], "EARLY": ["lifecycle.invalid_transition"]}
     for sku, expected in {"SK2-FTE-230": 1, "SHISEIDO-FW-120": 1, "BAD-HS": 0, "EARLY": 1}.items():
