@@ -14,14 +14,22 @@ from rich.console import Console
 
 from registry.config import Settings
 from registry.db import Database
+from registry.domain import limits as bounds
 from registry.services import keys
-from registry.services.context import Context
+from registry.services.context import Context, Principal
 
 T = TypeVar("T")
 
 
 def _context(settings: Settings) -> Context:
     return Context(db=Database(settings), zone=ZoneInfo(settings.timezone))
+
+
+def _cli_actor() -> Principal:
+    """Who the command line acts as in history: the operating-system user, with the admin's rights."""
+    import getpass
+
+    return Principal(key_id="cli", name=getpass.getuser()[: bounds.KEY_NAME], role="admin")
 
 
 async def _create_key(settings: Settings, role: str, name: str, only_if_none: bool = False) -> str | None:
@@ -104,20 +112,17 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import a file into the database directly, with a progress bar; exit 1 when any row was rejected."""
-    import getpass
     from pathlib import Path
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from registry.domain import limits as bounds
     from registry.domain.errors import RegistryError
     from registry.services import imports
-    from registry.services.context import Principal
 
     path = Path(args.file)
     fmt = imports.Format.CSV if path.suffix.lower() == ".csv" else imports.Format.NDJSON
     limits = imports.Limits(max_bytes=settings.max_body_bytes, max_rows=settings.max_import_rows)
-    actor = Principal(key_id="cli", name=getpass.getuser()[: bounds.KEY_NAME], role="admin")
+    actor = _cli_actor()
 
     size = path.stat().st_size
     if size > limits.max_bytes:
@@ -159,17 +164,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     """Submit the SKUs of a file (one a line) for filing, each on its own, with a progress bar; list every refusal,
     end with a summary line; exit 1 when any was refused or unknown."""
-    import getpass
     from pathlib import Path
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from registry.domain import limits as bounds
     from registry.services import filings
-    from registry.services.context import Principal
 
     skus = [line.strip() for line in Path(args.file).read_text(encoding="utf-8-sig").splitlines() if line.strip()]
-    actor = Principal(key_id="cli", name=getpass.getuser()[: bounds.KEY_NAME], role="admin")
+    actor = _cli_actor()
 
     async def run(progress: Progress) -> filings.SubmitReport:
         task = progress.add_task(Path(args.file).name, total=len(dict.fromkeys(skus)))

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.openapi.spec import OpenAPIMediaType, Reference, RequestBody
 from litestar.params import JSONBody, PathParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
 from registry.api.etag import etag, expected_version
-from registry.api.policy import JSON, declare
+from registry.api.lookup import SkusIn
+from registry.api.policy import JSON, declare, json_body
 from registry.domain import limits
 from registry.domain.errors import NotFound
 from registry.domain.lifecycle import Action, ActionIn
@@ -24,11 +24,7 @@ from registry.services.history import EventOut, VerifyOut
 from registry.services.lookup import FilingOut
 
 SkuPath = Annotated[str, PathParameter(max_length=limits.SKU)]
-# The body is optional: submit and amend need none.
-ACTION_BODY = RequestBody(
-    required=False,
-    content={"application/json": OpenAPIMediaType(schema=Reference("#/components/schemas/ActionIn"))},
-)
+ACTION_BODY = json_body("ActionIn", required=False)  # submit and amend need none
 
 
 @post(
@@ -55,15 +51,8 @@ async def filing_action(
     return Response(out, headers={"ETag": etag(out.version)})
 
 
-class SubmitIn(msgspec.Struct, forbid_unknown_fields=True):
-    skus: Annotated[
-        list[Annotated[str, msgspec.Meta(min_length=1, max_length=limits.SKU)]],
-        msgspec.Meta(min_length=1, max_length=limits.BATCH),
-    ]
-
-
 @post("/v1/filings:submit", status_code=200, **declare(Role.CATALOG, body=JSON))
-async def submit_filings(data: JSONBody[SubmitIn], ctx: Ctx, actor: Actor) -> SubmitReport:
+async def submit_filings(data: JSONBody[SkusIn], ctx: Ctx, actor: Actor) -> SubmitReport:
     """Submit 1–1000 records for filing, each in its own transaction with its own history event.
 
     One refusal does not stop the others: `submitted` lists the SKUs now under review, `refused` each refused SKU

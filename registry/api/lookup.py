@@ -9,12 +9,11 @@ from litestar import Request, post, route
 from litestar.enums import HttpMethod
 from litestar.exceptions import ClientException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Receive, Scope, Send
 
 from registry.api.etag import CACHE_CONTROL, not_modified
-from registry.api.policy import JSON, declare
+from registry.api.policy import JSON, declare, json_body
 from registry.domain import limits
 from registry.domain.errors import MalformedJson, NotFound, TooLarge, ValidationFailed
 from registry.domain.records import read_sku
@@ -30,38 +29,16 @@ Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=SKU_LENGTH)]
 MAX_BATCH_BYTES = BATCH * (12 * SKU_LENGTH + 16) + 1024
 
 
-class LookupIn(msgspec.Struct, forbid_unknown_fields=True):
+class SkusIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A batch of SKUs: to look up, or to submit."""
+
     skus: Annotated[list[Sku], msgspec.Meta(min_length=1, max_length=BATCH)]
 
 
-_DECODE_BATCH = msgspec.json.Decoder(LookupIn).decode
+_DECODE_BATCH = msgspec.json.Decoder(SkusIn).decode
 
 
-# The batch look-up reads its body itself (`read_batch`); the document names the body it reads.
-BATCH_BODY = RequestBody(
-    required=True,
-    content={
-        "application/json": OpenAPIMediaType(
-            schema=Schema(
-                title="LookupIn",
-                type=OpenAPIType.OBJECT,
-                properties={
-                    "skus": Schema(
-                        type=OpenAPIType.ARRAY,
-                        items=Schema(type=OpenAPIType.STRING, min_length=1, max_length=SKU_LENGTH),
-                        min_items=1,
-                        max_items=BATCH,
-                    )
-                },
-                required=["skus"],
-                additional_properties=False,
-            )
-        )
-    },
-)
-
-
-async def read_batch(receive: Receive) -> LookupIn:
+async def read_batch(receive: Receive) -> SkusIn:
     """The batch body from the ASGI messages, decoded by a compiled decoder.
 
     The hot path skips the framework's parameter machinery (a body stream, a generic decode, then a conversion),
@@ -152,7 +129,7 @@ async def lookup_one(request: Request[Any, Any, Any], sku: FromPath[str]) -> Raw
     status_code=200,
     **declare(
         *LOOKUP_ROLES,
-        body=BATCH_BODY,
+        body=json_body("SkusIn"),
         ok=ResponseSpec(LookupPage, description="Items in request order", generate_examples=False),
     ),
 )

@@ -283,15 +283,18 @@ def _object(title: str, properties: dict[str, S | Reference], required: list[str
     )
 
 
-def _digits(count: int) -> S:
-    return S(type=OpenAPIType.STRING, pattern=f"^[0-9]{{{count}}}$")
+def _digits(count: int, **more: Any) -> S:
+    return S(type=OpenAPIType.STRING, pattern=f"^[0-9]{{{count}}}$", **more)
 
 
 _SKU = S(type=OpenAPIType.STRING, pattern=f"^{rules.SKU.pattern}$", max_length=limits.SKU)
-# A date in the years 1900-9999.
-_DAY = S(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, pattern="^(19|[2-9][0-9])[0-9]{2}-")
+YEARS = "^(19|[2-9][0-9])[0-9]{2}-"  # a date or a moment in the years 1900-9999 (limits.FIRST_DAY, LAST_DAY)
+_DAY = S(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, pattern=YEARS)
 _URL = S(
-    type=OpenAPIType.STRING, format=OpenAPIFormat.URI, pattern=r"^https?://[^\s/?#@:]+([:/?#][^\s]*)?$", max_length=2000
+    type=OpenAPIType.STRING,
+    format=OpenAPIFormat.URI,
+    pattern=r"^https?://[^\s/?#@:]+([:/?#][^\s]*)?$",
+    max_length=limits.LIST_ITEM,
 )
 
 
@@ -366,7 +369,7 @@ def _request_schemas() -> dict[str, Any]:
         "ActionIn": _object(
             "ActionIn",
             {
-                "filing_no": S(type=OpenAPIType.STRING, pattern="^[0-9]{10}$", description="approve: the number"),
+                "filing_no": _digits(10, description="approve: the number"),
                 "valid_until": S(
                     format=OpenAPIFormat.DATE, type=OpenAPIType.STRING, description="approve: in the future"
                 ),
@@ -399,8 +402,8 @@ def _request_schemas() -> dict[str, Any]:
             {"role": Reference("#/components/schemas/Role"), "name": _text(limits.KEY_NAME)},
             ["role", "name"],
         ),
-        "SubmitIn": _object(
-            "SubmitIn",
+        "SkusIn": _object(
+            "SkusIn",
             {
                 "skus": S(
                     type=OpenAPIType.ARRAY,

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from litestar import Litestar, Request
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import RequestBody
+from litestar.openapi.spec import OpenAPIMediaType, Reference, RequestBody
 from litestar.params import QueryParameter
 from litestar.routes import HTTPRoute
 
@@ -96,6 +96,12 @@ def declare(
     if ok is not None:
         responses[200] = ok
     return {"opt": {"policy": policy}, "responses": responses}
+
+
+def json_body(component: str, *, required: bool = True) -> RequestBody:
+    """A JSON body the document states as the schema component `component`, where the signature cannot say it."""
+    schema = Reference(f"#/components/schemas/{component}")
+    return RequestBody(required=required, content={"application/json": OpenAPIMediaType(schema=schema)})
 
 
 def wants_csv(request: Request[Any, Any, Any], requested: str | None) -> bool:

@@ -9,14 +9,14 @@ from typing import Annotated, Any, Literal
 from litestar import Request, Response, get, patch, post, route
 from litestar.enums import HttpMethod
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Reference, RequestBody
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
 from registry.api.etag import CACHE_CONTROL, etag, expected_version, not_modified
-from registry.api.policy import CSV_TYPE, JSON, Cursor, declare, wants_csv
+from registry.api.openapi import YEARS
+from registry.api.policy import CSV_TYPE, JSON, Cursor, declare, json_body, wants_csv
 from registry.domain import limits
 from registry.domain.errors import BadRequest
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
@@ -25,12 +25,8 @@ from registry.domain.rows import CSV_FIELDS, csv_line, to_csv_row
 from registry.services import products
 from registry.services.products import ProductPage, ProductQuery, ValidationReport
 
-_YEARS = "^(19|[2-9][0-9])[0-9]{2}-"  # as_of lies in years 1900-9999
 # The dry run reads any record of the right types and reports its violations.
-DRAFT = RequestBody(
-    required=True,
-    content={"application/json": OpenAPIMediaType(schema=Reference("#/components/schemas/ProductDraft"))},
-)
+DRAFT = json_body("ProductDraft")
 SkuPath = Annotated[str, PathParameter(max_length=limits.SKU)]
 
 
@@ -59,7 +55,7 @@ async def create_product(data: JSONBody[ProductIn], ctx: Ctx, actor: Actor) -> R
 async def read_product(
     sku: SkuPath,
     ctx: Ctx,
-    as_of: Annotated[dt.datetime | None, QueryParameter(schema_extra={"pattern": _YEARS})] = None,
+    as_of: Annotated[dt.datetime | None, QueryParameter(schema_extra={"pattern": YEARS})] = None,
     if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
 ) -> Response[ProductOut] | Response[None]:
     """The record now, or with `as_of` (RFC 3339) as it was at that moment; 304 to `If-None-Match` naming its

@@ -5,22 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import get, put
-from litestar.openapi.spec import OpenAPIMediaType, Reference, RequestBody
 from litestar.params import JSONBody, PathParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
-from registry.api.policy import declare
+from registry.api.policy import declare, json_body
 from registry.domain.reference import SET_NAMES
 from registry.domain.roles import READERS
 from registry.services import reference
 from registry.services.reference import SetOut, SetSummary
 
 SetName = Annotated[str, PathParameter(max_length=32, schema_extra={"enum": list(SET_NAMES)})]
-SET_BODY = RequestBody(
-    required=True,
-    content={"application/json": OpenAPIMediaType(schema=Reference("#/components/schemas/ReferenceSetIn"))},
-)
+SET_BODY = json_body("ReferenceSetIn")
 
 
 @get("/v1/reference", **declare(*READERS))

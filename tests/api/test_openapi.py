@@ -15,8 +15,8 @@ import jsonschema_rs
 import msgspec
 import pytest
 
-from registry.api.filings import SubmitIn
 from registry.api.keys import KeyIn
+from registry.api.lookup import SkusIn
 from registry.domain.lifecycle import ActionIn
 from registry.domain.records import Document, ProductIn, ProductPatch
 from registry.services.lookup import DeclarationIn, LineIn
@@ -37,7 +37,7 @@ STRUCTS: dict[str, type[msgspec.Struct]] = {
     "KeyIn": KeyIn,
     "LineIn": LineIn,
     "DeclarationIn": DeclarationIn,
-    "SubmitIn": SubmitIn,
+    "SkusIn": SkusIn,
 }
 
 

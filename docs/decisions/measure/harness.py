@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 import statistics
 import sys
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the checkout
 

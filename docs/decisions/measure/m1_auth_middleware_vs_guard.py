@@ -10,12 +10,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from harness import SKU, TOKEN, base_scope, null_app, one, report, rounds, run_requests, versions
 from litestar import Litestar, Response, get
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
-
-from harness import SKU, TOKEN, base_scope, null_app, one, report, rounds, run_requests, versions
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
 BODY = (

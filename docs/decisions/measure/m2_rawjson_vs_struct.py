@@ -1,4 +1,4 @@
-"""2. A pre-encoded raw ASGI response (registry.api.lookup.RawJson, copied) vs a msgspec Struct
+"""2. A pre-encoded raw ASGI response (registry.api.lookup.RawJson) vs a msgspec Struct
 (registry.services.lookup.LookupOut) that Litestar encodes per request. No auth in either app.
 """
 from __future__ import annotations
@@ -7,37 +7,15 @@ import asyncio
 import datetime as dt
 import sys
 from decimal import Decimal
-from typing import Any
 
 import msgspec
-from litestar import Litestar, Response, get
-from litestar.types import HTTPResponseStartEvent, Receive, Scope, Send
-
 from harness import SKU, base_scope, one, report, rounds, run_requests, versions
-from registry.api.etag import CACHE_CONTROL
+from litestar import Litestar, Response, get
+
+from registry.api.lookup import RawJson
 from registry.services.lookup import LookupOut
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-_CACHE_CONTROL = CACHE_CONTROL.encode()
-
-
-class RawJson:  # copied from registry/api/lookup.py
-    """A JSON body already encoded, sent as it is: the look-up index encodes on change, not on read."""
-
-    __slots__ = ("body", "etag", "status")
-
-    def __init__(self, body: bytes, etag: str | None = None, status: int = 200) -> None:
-        self.body, self.etag, self.status = body, etag, status
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: list[tuple[bytes, bytes]] = [] if self.status == 304 else [(b"content-type", b"application/json")]
-        headers.append((b"content-length", b"%d" % len(self.body)))
-        if self.etag is not None:
-            headers += [(b"etag", self.etag.encode()), (b"cache-control", _CACHE_CONTROL)]
-        start: HTTPResponseStartEvent = {"type": "http.response.start", "status": self.status, "headers": headers}
-        await send(start)
-        body = b"" if scope.get("method") == "HEAD" else self.body  # HEAD: the GET's headers, Content-Length too
-        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 ITEM = LookupOut(

@@ -13,14 +13,13 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
+from harness import SKU, base_scope, one, report, rounds, run_requests, versions
 from litestar import Litestar, Response, get
 from litestar.di import Provide
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from harness import SKU, base_scope, one, report, rounds, run_requests, versions
 from registry.config import Settings
 from registry.db import Database
 
@@ -32,8 +31,9 @@ BODY = b'{"sku":"SK2-FTE-230ML","filing_no":"2025110201","hs_code":"3304990000",
 
 async def main() -> None:
     print(versions())
-    import aiosqlite
     import sqlite3
+
+    import aiosqlite
     print(f"aiosqlite {aiosqlite.__version__}, SQLite {sqlite3.sqlite_version}")
     folder = Path(tempfile.mkdtemp(prefix="m3_"))
     db = Database(Settings(database_url=f"sqlite+aiosqlite:///{folder / 'registry.db'}", scheduler=False))

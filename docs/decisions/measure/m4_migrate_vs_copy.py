@@ -5,7 +5,6 @@ suite's `migrated_url` fixture does once per run) vs copying a migrated template
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import statistics
 import sys
@@ -14,6 +13,7 @@ import time
 from pathlib import Path
 
 from harness import versions
+
 from registry import schema
 
 TESTS = 330
