@@ -202,7 +202,7 @@ def cmd_alerts_run(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> dict[str, object]:
         ctx = _context(settings)
         try:
-            scan = await alerts.scan(ctx, settings.alert_thresholds)
+            scan = await alerts.scan(ctx, settings.alert_thresholds, settings.review_interval_days)
             result: dict[str, object] = {"scan": scan}
             if settings.webhook_url:
                 async with httpx.AsyncClient(timeout=10.0) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Annotated
 
 import msgspec
 
@@ -31,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
     failed_auth_limit: int = 20  # failed authentications a minute from one address before 429
+    # A filing is reviewed again this many days after its approval or last review (0: never).
+    review_interval_days: Annotated[int, msgspec.Meta(ge=0, le=3660)] = 90
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +66,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ("POOL_SIZE", "pool_size"),
             ("LOOKUP_STALENESS_MS", "lookup_staleness_ms"),
             ("FAILED_AUTH_LIMIT", "failed_auth_limit"),
+            ("REVIEW_INTERVAL_DAYS", "review_interval_days"),
         ):
             if value := get(name):
                 raw[field] = int(value)

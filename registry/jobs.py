@@ -45,7 +45,7 @@ def build(ctx: Context, settings: Settings, http: httpx.AsyncClient) -> AsyncIOS
     scheduler.add_job(
         alerts.scan,
         trigger(settings.alert_schedule, settings.timezone),
-        args=[ctx, settings.alert_thresholds],
+        args=[ctx, settings.alert_thresholds, settings.review_interval_days],
         id="expiry-scan",
         next_run_time=dt.datetime.now(dt.UTC),  # once at start, then on schedule
     )

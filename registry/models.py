@@ -6,7 +6,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Table, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
@@ -83,6 +95,9 @@ class Product(Base):
     tax_rate: Mapped[Decimal | None] = mapped_column(DecimalText)
     rejection_reasons: Mapped[list[str]] = mapped_column(Json)
     monthly_units: Mapped[int | None] = mapped_column(Integer)
+    # When the filing was approved or last reviewed: the periodic review is due an interval after it. Kept beside
+    # the record, not in it: a review changes neither the record nor its version.
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
 
     # Every ORM update of a product says `WHERE version = <the version read>` and raises the version by one.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
@@ -152,6 +167,21 @@ class Alert(Base):
     raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(String(limits.ACTOR))
+
+
+class Submission(Base):
+    """Every submit of a record, passed or refused by the rules, and what the reviewer decided on a passed one:
+    the filing statistics are counted from these."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(limits.SKU), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    codes: Mapped[list[str]] = mapped_column(Json)  # the rules a refused submit failed, each once
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    decision: Mapped[str | None] = mapped_column(String(16))  # approve or reject
 
 
 class Outbox(Base):

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
 from registry.api.etag import etag, expected_version
 from registry.api.lookup import SkusIn
+from registry.api.openapi import YEARS
 from registry.api.policy import JSON, declare, json_body
 from registry.domain import limits
 from registry.domain.errors import NotFound
-from registry.domain.lifecycle import Action, ActionIn
+from registry.domain.lifecycle import Action, ActionIn, ReviewIn
 from registry.domain.records import ProductOut
 from registry.domain.roles import READERS, Role
-from registry.services import filings, history, lookup
+from registry.services import filings, history, lookup, stats
 from registry.services.filings import SubmitReport
 from registry.services.history import EventOut, VerifyOut
 from registry.services.lookup import FilingOut
+from registry.services.stats import FilingStats
 
 SkuPath = Annotated[str, PathParameter(max_length=limits.SKU)]
 ACTION_BODY = json_body("ActionIn", required=False)  # submit and amend need none
@@ -61,6 +64,30 @@ async def submit_filings(data: JSONBody[SkusIn], ctx: Ctx, actor: Actor) -> Subm
     return await filings.submit_batch(ctx, data.skus, actor)
 
 
+@post("/v1/products/{sku:str}/reviews", status_code=201, **declare(Role.REVIEWER, body=JSON, problems=(404, 409)))
+async def review_filing(sku: SkuPath, data: JSONBody[ReviewIn], ctx: Ctx, actor: Actor) -> EventOut:
+    """Record a periodic review of a filed record: its history event (action `review`; the status and the
+    version stay as they are) starts the review interval again and acknowledges the open review_due alert."""
+    return await filings.review(ctx, sku, data, actor)
+
+
+@get("/v1/stats/filings", **declare(Role.REVIEWER, Role.AUDITOR))
+async def filing_stats(
+    ctx: Ctx,
+    start: Annotated[dt.date | None, QueryParameter(name="from", schema_extra={"pattern": YEARS})] = None,
+    end: Annotated[dt.date | None, QueryParameter(name="to", schema_extra={"pattern": YEARS})] = None,
+) -> FilingStats:
+    """Filing statistics of the days `from` to `to` (both included; by default the twelve weeks to today).
+
+    `submissions` counts every submit, passed or refused; `first_pass_rate` is the share of records whose first
+    submit in the window passed; `by_rule` how many submits each rule refused, most first; `review_hours` the
+    median and 90th percentile from a passed submit to the reviewer's decision; `filed_by_week` the approvals of
+    each ISO week. `backlog` is the queue now: records under review, the oldest submission, and the same for the
+    best sellers (`a`: `monthly_units` at or above the 80th percentile, `threshold`) and the rest.
+    """
+    return await stats.filings(ctx, start, end)
+
+
 class HistoryOut(msgspec.Struct):
     sku: str
     items: list[EventOut]
@@ -87,4 +114,12 @@ async def filing_by_number(filing_no: Annotated[str, PathParameter(max_length=10
     return await lookup.by_filing_no(ctx, filing_no)
 
 
-ROUTES: list[ControllerRouterHandler] = [submit_filings, filing_action, product_history, verify_audit, filing_by_number]
+ROUTES: list[ControllerRouterHandler] = [
+    submit_filings,
+    filing_action,
+    review_filing,
+    filing_stats,
+    product_history,
+    verify_audit,
+    filing_by_number,
+]

@@ -384,6 +384,11 @@ def _request_schemas() -> dict[str, Any]:
             },
             [],
         ),
+        "ReviewIn": _object(
+            "ReviewIn",
+            {"note": _text(limits.REASON, description="what was reviewed and found; kept in history")},
+            ["note"],
+        ),
         "LineIn": _object(
             "LineIn",
             {

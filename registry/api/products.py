@@ -23,7 +23,7 @@ from registry.domain.records import Category, ProductIn, ProductOut, ProductPatc
 from registry.domain.roles import READERS, Role
 from registry.domain.rows import CSV_FIELDS, csv_line, to_csv_row
 from registry.services import products
-from registry.services.products import ProductPage, ProductQuery, ValidationReport
+from registry.services.products import ProductPage, ProductQuery, Sort, ValidationReport
 
 # The dry run reads any record of the right types and reports its violations.
 DRAFT = json_body("ProductDraft")
@@ -106,14 +106,20 @@ async def list_products(
     brand: Annotated[str | None, QueryParameter(max_length=200)] = None,
     q: Annotated[str | None, QueryParameter(max_length=200)] = None,
     expiring_within_days: Annotated[int | None, QueryParameter(ge=0, le=3660, schema_extra={"minimum": 0})] = None,
+    rejected: FromQuery[bool | None] = None,
+    sort: FromQuery[Sort] = Sort.SKU,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     cursor: Cursor = None,
     export_format: Annotated[Literal["json", "csv"] | None, QueryParameter(name="format")] = None,
 ) -> ProductPage | Stream:
-    """Records in SKU order, filtered; follow `next_cursor` for the next page.
+    """Records filtered and in the order `sort` names; follow `next_cursor` for the next page.
 
-    With `format=csv` (or `Accept: text/csv`) every filtered record is streamed as CSV, in the shape
-    `POST /v1/imports` reads.
+    `sort`: `sku` (the default), `submitted_at` (the review queue, oldest first), `updated_at`, `valid_until`,
+    or `priority` (highest `monthly_units` first, then the oldest submission); records without the value come
+    last. `rejected=true` lists the unfiled records that carry a reviewer's rejection reasons.
+
+    With `format=csv` (or `Accept: text/csv`) every filtered record is streamed as CSV, in that order and in the
+    shape `POST /v1/imports` reads.
     """
     query = ProductQuery(
         status=status,
@@ -121,6 +127,8 @@ async def list_products(
         brand=brand,
         q=q,
         expiring_within_days=expiring_within_days,
+        rejected=rejected,
+        sort=sort,
         limit=limit,
         cursor=cursor,
     )

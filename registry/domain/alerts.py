@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     FILING_EXPIRED = "filing_expired"
     DOCUMENT_EXPIRING = "document_expiring"
     DOCUMENT_EXPIRED = "document_expired"
+    REVIEW_DUE = "review_due"
 
 
 class AlertStatus(StrEnum):
@@ -78,6 +79,23 @@ def document_alerts(sku: str, documents: Iterable[Document], today: dt.date, thr
             subject = f"{doc.kind} {doc.number}"
             due += _due(sku, subject, subject, doc.valid_until, today, thresholds, kinds)
     return due
+
+
+def review_alerts(
+    sku: str, filing_no: str | None, reviewed_at: dt.datetime, now: dt.datetime, every: dt.timedelta, zone: dt.tzinfo
+) -> list[Due]:
+    """A review_due alert once `every` has passed since the filing was approved or last reviewed; the day it
+    fell due (in the customs time zone) names the period, so each period raises one alert."""
+    due_at = reviewed_at + every
+    if now < due_at:
+        return []
+    due_on = due_at.astimezone(zone).date()
+    last = reviewed_at.astimezone(zone).date().isoformat()
+    message = (
+        f"filing {filing_no} of {sku} was approved or last reviewed on {last}; "
+        f"its periodic review ({every.days} days) fell due on {due_on.isoformat()}"
+    )
+    return [Due(AlertKind.REVIEW_DUE, sku, f"review of filing {filing_no}", due_on, every.days, message)]
 
 
 def backoff_seconds(attempts: int, jitter: float, base: float = 5.0, cap: float = 3600.0) -> float:

@@ -73,6 +73,8 @@ def replay(events: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     for event in events:
         if state is None:
             state = {"created_at": event["at"]}
+        if not event["changes"]:
+            continue  # a review: recorded, with the record as it was
         for name, change in event["changes"].items():
             state[name] = change["new"]
         state["version"] = event["version"]

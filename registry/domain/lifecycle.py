@@ -41,6 +41,24 @@ TRANSITIONS: dict[Action, Transition] = {
 
 SYSTEM_EXPIRY = "system:expiry"
 
+# The periodic review: a reviewer looks at a filed record again; history records it (action `review`) and the
+# interval to the next one starts again. Neither the status nor the record changes.
+REVIEW = "review"
+
+
+class ReviewIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A periodic review: what the reviewer checked and found."""
+
+    note: str
+
+
+def check_review(body: ReviewIn) -> tuple[ReviewIn, list[Violation]]:
+    """The review normalised, and what it gets wrong: a note is required."""
+    body = ReviewIn(note=normalize_text(body.note))
+    if not body.note:
+        return body, [Violation("/note", "required", "a note saying what was reviewed is required")]
+    return body, text_problems(body.note, limits.REASON, "note")
+
 
 class ActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The body of a filing action: `approve` takes filing_no and valid_until, `reject` reasons, `expire` a reason."""
@@ -81,6 +99,7 @@ def check_body(action: Action, body: ActionIn, today: dt.date, *, manual: bool =
     wanted = {
         Action.APPROVE: {"filing_no", "valid_until"},
         Action.REJECT: {"reasons"},
+        Action.AMEND: {"reason"},  # optional: why the filed record is opened again
         Action.EXPIRE: {"reason"} if manual else set(),
     }.get(action, set())
     for name in ActionIn.__struct_fields__:

@@ -18,7 +18,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import lifecycle
-from registry.domain.alerts import AlertKind, AlertStatus, Due, backoff_seconds, document_alerts, filing_alerts
+from registry.domain.alerts import (
+    AlertKind,
+    AlertStatus,
+    Due,
+    backoff_seconds,
+    document_alerts,
+    filing_alerts,
+    review_alerts,
+)
 from registry.domain.errors import NotFound
 from registry.domain.lifecycle import Action
 from registry.domain.records import Document, Status
@@ -133,8 +141,9 @@ async def _expire_batch(ctx: Context, thresholds: Sequence[int]) -> tuple[int, i
     return len(rows), raised
 
 
-async def scan(ctx: Context, thresholds: Sequence[int]) -> ScanReport:
-    """One pass: expire what has lapsed, then raise every alert that is due and not raised yet.
+async def scan(ctx: Context, thresholds: Sequence[int], review_days: int = 0) -> ScanReport:
+    """One pass: expire what has lapsed, then raise every alert that is due and not raised yet: expiries within
+    the thresholds, and a review of each filing not approved or reviewed for `review_days` (0: none).
 
     Safe to run on several instances at once: on PostgreSQL one instance scans while the others skip (an
     advisory lock); beneath that, a record is expired only while it is still filed (row locks on PostgreSQL,
@@ -144,10 +153,10 @@ async def scan(ctx: Context, thresholds: Sequence[int]) -> ScanReport:
         if not mine:
             log.info("expiry scan: another instance is scanning; skipped")
             return ScanReport(expired=0, raised=0, skipped=True)
-        return await expire_and_raise(ctx, thresholds)
+        return await expire_and_raise(ctx, thresholds, review_days)
 
 
-async def expire_and_raise(ctx: Context, thresholds: Sequence[int]) -> ScanReport:
+async def expire_and_raise(ctx: Context, thresholds: Sequence[int], review_days: int = 0) -> ScanReport:
     """The scan's work, without the lock: the database constraints alone keep it exact when run twice at once."""
     expired = raised = 0
     while True:
@@ -175,6 +184,16 @@ async def expire_and_raise(ctx: Context, thresholds: Sequence[int]) -> ScanRepor
         )
         for sku, docs in documents:
             due += document_alerts(sku, msgspec.convert(docs, list[Document]), today, thresholds)
+        if review_days > 0:
+            every = dt.timedelta(days=review_days)
+            reviews = await tx.execute(
+                select(Product.sku, Product.filing_no, Product.reviewed_at).where(
+                    Product.status == Status.FILED.value, Product.reviewed_at <= now - every
+                )
+            )
+            for sku, filing_no, reviewed_at in reviews:
+                assert reviewed_at is not None  # the query took reviewed records only
+                due += review_alerts(sku, filing_no, reviewed_at, now, every, ctx.zone)
         raised += await raise_alerts(tx, due, now)
     log.info("expiry scan: %d expired, %d alerts raised", expired, raised)
     return ScanReport(expired=expired, raised=raised)

@@ -13,15 +13,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import lifecycle, rules
+from registry.domain.alerts import AlertKind, AlertStatus
 from registry.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from registry.domain.lifecycle import Action, ActionIn
+from registry.domain.lifecycle import Action, ActionIn, ReviewIn
 from registry.domain.records import ProductOut, Status, normalize, read_sku
 from registry.domain.reference import wco_subheadings
 from registry.domain.tax import rate_for
 from registry.domain.violations import Violation
-from registry.models import FilingNumber, Product
+from registry.models import PRODUCT_TABLE, Alert, FilingNumber, Product, Submission
 from registry.services import history, reference
 from registry.services.context import Context, Principal
+from registry.services.history import EventOut
 from registry.services.products import (
     check_version,
     filing_changes,
@@ -60,12 +62,28 @@ async def act(
                     allowed_actions=[a.value for a in allowed],
                 )
             before = filing_state(row)
-            reason = await _apply(ctx, tx, row, action, body)
-            await move(tx, row, action, target, before, actor.actor, now, reason)
+            refused: Refused | None = None
+            try:
+                reason = await _apply(ctx, tx, row, action, body)
+            except Refused as exc:  # the submit is counted; nothing else is written
+                refused = exc
+                tx.add(Submission(sku=row.sku, at=now, passed=False, codes=exc.codes))
+            else:
+                await move(tx, row, action, target, before, actor.actor, now, reason)
     except IntegrityError as exc:
         raise Conflict(f"filing number {body.filing_no} was issued meanwhile; it cannot be used again") from exc
+    if refused is not None:
+        raise refused
     ctx.changed([row])
     return to_out(row)
+
+
+class Refused(ValidationFailed):
+    """A submit the rules refused; `codes` names each rule it failed (the answer lists at most 100 violations)."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        super().__init__(violations, "the record does not pass validation; nothing was submitted")
+        self.codes = sorted({v.code for v in violations if v.severity == "error"})
 
 
 class Refusal(msgspec.Struct):
@@ -146,24 +164,71 @@ async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, b
         ref = await reference.current(ctx, tx)
         violations = await asyncio.to_thread(rules.validate, normalize(to_record(row)), ref, wco_subheadings(), today)
         if rules.blocks(violations):
-            raise ValidationFailed(violations, "the record does not pass validation; nothing was submitted")
+            raise Refused(violations)
         row.submitted_at = now
         row.rejection_reasons = []
+        tx.add(Submission(sku=row.sku, at=now, passed=True, codes=[]))
         return None
     if action is Action.APPROVE:
         assert body.filing_no is not None  # lifecycle.check_body saw to both
         assert body.valid_until is not None
         ref = await reference.current(ctx, tx)
         await _issue_number(tx, row.sku, body.filing_no, body.valid_until, now)
+        await _decide(tx, row.sku, action, now)
         row.filing_no = body.filing_no
         row.valid_until = body.valid_until
-        row.filed_at = now
+        row.filed_at = row.reviewed_at = now
         row.tax_rate = rate_for(row.hs_code, ref)
         return None
     if action is Action.REJECT:
+        await _decide(tx, row.sku, action, now)
         row.rejection_reasons = list(body.reasons or [])
         return "; ".join(row.rejection_reasons)
     return body.reason  # amend and expire: the status change is the whole of it
+
+
+async def review(ctx: Context, sku: str, body: ReviewIn, actor: Principal) -> EventOut:
+    """Record a periodic review of a filed record: an event in its history (action `review`, the status and the
+    version as they are), the interval to the next review started again, and its review_due alert acknowledged."""
+    body, problems = lifecycle.check_review(body)
+    if problems:
+        raise ValidationFailed(problems)
+    now = ctx.now()
+    async with ctx.db.writes.begin() as tx:
+        row = await load_for_update(tx, read_sku(sku))
+        if row.status != Status.FILED.value:
+            raise Conflict(f"{row.sku} is {row.status}; only a filed record is reviewed", current_status=row.status)
+        # Through the table, not the mapped row: the record and its version stay as they are.
+        await tx.execute(update(PRODUCT_TABLE).where(PRODUCT_TABLE.c.id == row.id).values(reviewed_at=now))
+        await tx.execute(
+            update(Alert)
+            .where(Alert.sku == row.sku, Alert.kind == AlertKind.REVIEW_DUE.value)
+            .where(Alert.status == AlertStatus.OPEN.value)
+            .values(status=AlertStatus.ACKNOWLEDGED.value, acknowledged_at=now, acknowledged_by=actor.actor)
+        )
+        await history.append(
+            tx,
+            at=now,
+            actor=actor.actor,
+            action=lifecycle.REVIEW,
+            sku=row.sku,
+            version=row.version,
+            from_status=row.status,
+            to_status=row.status,
+            changes={},
+            reason=body.note,
+        )
+        return await history.latest(tx, row.sku)
+
+
+async def _decide(tx: AsyncSession, sku: str, action: Action, now: dt.datetime) -> None:
+    """The reviewer's decision on the record's submission under review. Before the row is changed: a statement
+    flushes the changes made so far, and the row's version would rise twice."""
+    await tx.execute(
+        update(Submission)
+        .where(Submission.sku == sku, Submission.passed, Submission.decided_at.is_(None))
+        .values(decided_at=now, decision=action.value)
+    )
 
 
 async def _issue_number(tx: AsyncSession, sku: str, filing_no: str, valid_until: dt.date, now: dt.datetime) -> None:

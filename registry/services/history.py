@@ -112,6 +112,12 @@ async def of_product(ctx: Context, sku: str) -> list[EventOut]:
     return [_out(event) for event in events]
 
 
+async def latest(tx: AsyncSession, sku: str) -> EventOut:
+    """The record's last event, as the transaction sees it."""
+    stmt = select(HistoryEvent).where(HistoryEvent.sku == sku).order_by(HistoryEvent.seq.desc()).limit(1)
+    return _out((await tx.scalars(stmt)).one())
+
+
 def _as_mapping(event: HistoryEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in (*chain.CHAINED_FIELDS, "prev_hash", "hash")}
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, false, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from registry.domain import rules
 from registry.domain.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
@@ -38,12 +40,40 @@ from registry.services.history import NewEvent
 EXPORT_PAGE = 1000
 
 
+class Sort(StrEnum):
+    """Orders of the record list; each ends in the SKU, so every order is total."""
+
+    SKU = "sku"
+    SUBMITTED_AT = "submitted_at"  # the review queue: oldest submission first
+    UPDATED_AT = "updated_at"
+    VALID_UNTIL = "valid_until"
+    PRIORITY = "priority"  # best sellers first (monthly_units, highest first), then the oldest submission
+
+
+UtcTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+
+# Each order's columns, descending or not; nulls come last in every one. A page's cursor holds the last
+# record's values of these columns, of the types given.
+ORDERS: dict[Sort, tuple[tuple[tuple[InstrumentedAttribute[Any], bool], ...], Any]] = {
+    Sort.SKU: (((Product.sku, False),), tuple[str]),
+    Sort.SUBMITTED_AT: (((Product.submitted_at, False), (Product.sku, False)), tuple[UtcTime | None, str]),
+    Sort.UPDATED_AT: (((Product.updated_at, False), (Product.sku, False)), tuple[UtcTime, str]),
+    Sort.VALID_UNTIL: (((Product.valid_until, False), (Product.sku, False)), tuple[dt.date | None, str]),
+    Sort.PRIORITY: (
+        ((Product.monthly_units, True), (Product.submitted_at, False), (Product.sku, False)),
+        tuple[int | None, UtcTime | None, str],
+    ),
+}
+
+
 class ProductQuery(msgspec.Struct, kw_only=True):
     status: Status | None = None
     category: Category | None = None
     brand: str | None = None
     q: str | None = None
     expiring_within_days: int | None = None
+    rejected: bool | None = None  # unfiled records carrying a reviewer's reasons (or, false, every other)
+    sort: Sort = Sort.SKU
     limit: int = 100
     cursor: str | None = None
 
@@ -304,22 +334,26 @@ def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
             Product.valid_until >= today,
             Product.valid_until <= today + dt.timedelta(days=query.expiring_within_days),
         )
+    if query.rejected is not None:
+        # JSON columns hold msgspec's compact text on SQLite and jsonb on PostgreSQL: both read `[]` when empty.
+        rejected = and_(Product.status == Status.UNFILED.value, cast(Product.rejection_reasons, Text) != "[]")
+        stmt = stmt.where(rejected if query.rejected else not_(rejected))
     return stmt
 
 
 async def search(ctx: Context, query: ProductQuery) -> ProductPage:
-    """One page of the filtered records in SKU order; `next_cursor` continues after the last one."""
+    """One page of the filtered records in the query's order; `next_cursor` continues after the last one."""
     rows = await _page(ctx, query, _after(query), query.limit + 1)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     return ProductPage(
         items=[to_out(row) for row in rows],
-        next_cursor=cursors.encode(rows[-1].sku) if more else None,
+        next_cursor=cursors.encode(_key(query.sort, rows[-1])) if more else None,
     )
 
 
 async def export(ctx: Context, query: ProductQuery) -> AsyncIterator[ProductIn]:
-    """Every record the query's filters select, in SKU order, read a page at a time.
+    """Every record the query's filters select, in the query's order, read a page at a time.
 
     The cursor is checked and the first page read before this returns, so that a bad cursor or an absent
     database is answered with a problem, not found after the response has begun.
@@ -332,23 +366,59 @@ async def export(ctx: Context, query: ProductQuery) -> AsyncIterator[ProductIn]:
                 yield to_record(row)
             if len(page) < EXPORT_PAGE:
                 return
-            page = await _page(ctx, query, page[-1].sku, EXPORT_PAGE)
+            page = await _page(ctx, query, _key(query.sort, page[-1]), EXPORT_PAGE)
 
     return records(page)
 
 
-def _after(query: ProductQuery) -> str | None:
-    """The SKU a query's cursor continues after; 400 for a cursor this service did not give out."""
-    return cursors.decode(query.cursor, str) if query.cursor is not None else None
+def _key(sort: Sort, row: Product) -> tuple[Any, ...]:
+    """The row's values of the order's columns."""
+    return tuple(getattr(row, column.key) for column, _ in ORDERS[sort][0])
 
 
-async def _page(ctx: Context, query: ProductQuery, after: str | None, limit: int) -> list[Product]:
-    """Up to `limit` filtered records in SKU order, after the SKU `after`."""
+def _after(query: ProductQuery) -> tuple[Any, ...] | None:
+    """The key a query's cursor continues after; 400 for a cursor this service did not give out."""
+    if query.cursor is None:
+        return None
+    key: tuple[Any, ...] = cursors.decode(query.cursor, ORDERS[query.sort][1])
+    return key
+
+
+def _beyond(sort: Sort, key: tuple[Any, ...]) -> ColumnElement[bool]:
+    """Rows that come after `key` in the order: equal on the first columns and beyond on the next, for some
+    column (nulls last, so nothing lies beyond a null but what is equal to it on later columns)."""
+    branches = []
+    equal: list[ColumnElement[bool]] = []
+    for (column, descending), value in zip(ORDERS[sort][0], key, strict=True):
+        if value is None:
+            beyond: ColumnElement[bool] = false()
+        else:
+            beyond = column < value if descending else column > value
+            if _nullable(column):
+                beyond = or_(beyond, column.is_(None))
+        branches.append(and_(*equal, beyond))
+        equal.append(column.is_(None) if value is None else column == value)
+    return or_(*branches)
+
+
+def _nullable(column: InstrumentedAttribute[Any]) -> bool:
+    return bool(Product.__table__.c[column.key].nullable)
+
+
+def _ordered(column: InstrumentedAttribute[Any], descending: bool) -> ColumnElement[Any]:
+    """The column in order, nulls last (said only where a null can be, so an index still serves the order)."""
+    ordered = column.desc() if descending else column.asc()
+    return ordered.nulls_last() if _nullable(column) else ordered
+
+
+async def _page(ctx: Context, query: ProductQuery, after: tuple[Any, ...] | None, limit: int) -> list[Product]:
+    """Up to `limit` filtered records in the query's order, after the key `after`."""
     stmt = _filtered(query, ctx.today())
     if after is not None:
-        stmt = stmt.where(Product.sku > after)
+        stmt = stmt.where(_beyond(query.sort, after))
+    order = [_ordered(column, descending) for column, descending in ORDERS[query.sort][0]]
     async with ctx.db.reads() as tx:
-        return list((await tx.scalars(stmt.order_by(Product.sku).limit(limit))).all())
+        return list((await tx.scalars(stmt.order_by(*order).limit(limit))).all())
 
 
 async def validate(ctx: Context, data: ProductIn) -> ValidationReport:

@@ -35,6 +35,8 @@ def _body(action: Action, good: bool, number: str) -> Any:
         return {"reasons": ["标签不符"]} if good else {"reasons": []}
     if action is Action.EXPIRE:
         return {"reason": "授权到期"} if good else {}
+    if action is Action.AMEND:
+        return {"reason": "包装更新"} if good else {"reasons": ["takes none"]}
     return None if good else {"reason": "takes none"}
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from registry import schema
 from registry.config import Settings
 from registry.db import Base, create_engine
+from registry.models import Product, Submission
 
 
 def _diff_and_tables(url: str) -> tuple[list[Any], set[str]]:
@@ -51,3 +53,49 @@ def _upgrade_check_downgrade(url: str) -> None:
     schema.upgrade(url)
     diff, _ = _diff_and_tables(url)
     assert diff == []
+
+
+async def test_records_filed_or_under_review_before_the_periodic_review_are_carried_over(database_url: str) -> None:
+    """0004: a filed record's review interval counts from its approval, and a record under review counts as a
+    passed submission awaiting its decision."""
+    await asyncio.to_thread(_carry_over, database_url)
+
+
+def _carry_over(url: str) -> None:
+    schema.downgrade(url, "0003")
+    row = (
+        "INSERT INTO product (sku, brand, brand_key, name_cn, spec, category, hs_code, origin_country, ingredients, "
+        "images, documents, version, created_at, updated_at, status, submitted_at, filed_at, rejection_reasons) "
+        "VALUES (:sku, 'b', 'b', 'n', '1件', 'cosmetics', '3304990099', 'JP', '[]', '[]', '[]', 3, :at, :at, "
+        ":status, :at, :filed, '[]')"
+    )
+    at = dt.datetime(2026, 1, 2, 3, 4, 5)
+    filed = dt.datetime(2026, 1, 3, 4, 5, 6)
+
+    async def insert() -> None:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text(row), {"sku": "OLD-FILED", "at": at, "status": "filed", "filed": filed})
+                await connection.execute(
+                    text(row), {"sku": "OLD-WAITING", "at": at, "status": "under_review", "filed": None}
+                )
+        finally:
+            await engine.dispose()
+
+    async def read() -> tuple[Any, Any]:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.connect() as connection:
+                reviewed = (await connection.execute(select(Product.sku, Product.reviewed_at))).all()
+                submitted = (await connection.execute(select(Submission.sku, Submission.passed, Submission.at))).all()
+                return reviewed, submitted
+        finally:
+            await engine.dispose()
+
+    asyncio.run(insert())
+    schema.upgrade(url)
+    reviewed, submitted = asyncio.run(read())
+    utc = dt.UTC
+    assert sorted(reviewed) == [("OLD-FILED", filed.replace(tzinfo=utc)), ("OLD-WAITING", None)]
+    assert submitted == [("OLD-WAITING", True, at.replace(tzinfo=utc))]

@@ -17,7 +17,7 @@ import pytest
 
 from registry.api.keys import KeyIn
 from registry.api.lookup import SkusIn
-from registry.domain.lifecycle import ActionIn
+from registry.domain.lifecycle import ActionIn, ReviewIn
 from registry.domain.records import Document, ProductIn, ProductPatch
 from registry.services.lookup import DeclarationIn, LineIn
 from tests.api.conftest import Auth
@@ -38,6 +38,7 @@ STRUCTS: dict[str, type[msgspec.Struct]] = {
     "LineIn": LineIn,
     "DeclarationIn": DeclarationIn,
     "SkusIn": SkusIn,
+    "ReviewIn": ReviewIn,
 }
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.bench import bench_alerts, bench_history, bench_import, bench_lookup
+from tests.bench import bench_alerts, bench_history, bench_import, bench_lookup, bench_submit
 
 BENCHES = {
     "lookup": bench_lookup.main,
     "import": bench_import.main,
     "history": bench_history.main,
     "alerts": bench_alerts.main,
+    "submit": bench_submit.main,
 }
 
 

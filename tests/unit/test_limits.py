@@ -14,8 +14,8 @@ from sqlalchemy import String
 
 from registry.db import Base
 from registry.domain import limits, rules
-from registry.domain.alerts import AlertKind, AlertStatus, document_alerts, filing_alerts
-from registry.domain.lifecycle import SYSTEM_EXPIRY, Action
+from registry.domain.alerts import AlertKind, AlertStatus, document_alerts, filing_alerts, review_alerts
+from registry.domain.lifecycle import REVIEW, SYSTEM_EXPIRY, Action
 from registry.domain.records import Category, Document, DocumentKind, ProductIn, Status, brand_key
 from registry.domain.reference import SET_NAMES
 from registry.services.context import Principal
@@ -42,8 +42,11 @@ def _longest_actor() -> int:
 
 def _longest_subject() -> int:
     document = Document(kind=LONGEST_KIND, number="N" * limits.TEXT, valid_from=TODAY, valid_until=TODAY)
-    due = document_alerts("S" * limits.SKU, [document], TODAY, (30,)) + filing_alerts(
-        "S" * limits.SKU, "9" * 10, TODAY, TODAY, (30,)
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    due = (
+        document_alerts("S" * limits.SKU, [document], TODAY, (30,))
+        + filing_alerts("S" * limits.SKU, "9" * 10, TODAY, TODAY, (30,))
+        + review_alerts("S" * limits.SKU, "9" * 10, moment, moment, dt.timedelta(0), dt.UTC)
     )
     return max(len(d.subject) for d in due)
 
@@ -68,7 +71,7 @@ LONGEST: dict[str, Callable[[], int]] = {
     "product.filing_no": lambda: 10,
     "product.tax_rate": lambda: len("0.9999"),  # a composite rate is at most 1, to 4 places
     "history_event.actor": _longest_actor,
-    "history_event.action": lambda: _longest([*Action, "create", "update", "import", "reference_update"]),
+    "history_event.action": lambda: _longest([*Action, "create", "update", "import", "reference_update", REVIEW]),
     "history_event.sku": lambda: limits.SKU,
     "history_event.reference_name": lambda: _longest(SET_NAMES),
     "history_event.from_status": lambda: _longest(Status),
@@ -88,6 +91,8 @@ LONGEST: dict[str, Callable[[], int]] = {
     "api_key.key_hash": lambda: 64,
     "api_key.name": lambda: limits.KEY_NAME,
     "api_key.role": lambda: _longest(ROLES),
+    "submission.sku": lambda: limits.SKU,
+    "submission.decision": lambda: _longest([Action.APPROVE, Action.REJECT]),
     "reference_set.name": lambda: _longest(SET_NAMES),
     "reference_set.updated_by": _longest_actor,
 }
