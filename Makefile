@@ -45,5 +45,8 @@ format: install
 openapi: install
 	$(RUN) registry openapi > openapi/openapi.json
 
+# The look-up benchmarks drive the server with wrk, installed from Debian's packages when missing.
+# `make bench` runs them all; `make bench BENCH=submit` one of them (lookup, import, history, alerts, submit).
 bench: install
-	$(RUN) python -m tests.bench
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(RUN) python -m tests.bench $(BENCH)
