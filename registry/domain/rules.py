@@ -193,15 +193,17 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
             if kind not in present:
                 found.append(_err("/documents", "documents.missing", f"a {kind} is required for {category}"))
 
-    if record.brand and record.origin_country:
+    if record.brand and record.origin_country and is_country(record.origin_country):
         registered = ref.brand_countries.get(brand_key(record.brand))
         if registered is not None and record.origin_country not in registered[1]:
             brand, countries = registered
+            # A warning for the reviewer: brands make goods in several countries, so it does not block.
             found.append(
-                _err(
+                Violation(
                     "/origin_country",
                     "origin.brand_mismatch",
                     f"{brand} is registered with origin {', '.join(countries)}, not {record.origin_country}",
+                    "warning",
                 )
             )
 

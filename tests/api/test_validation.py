@@ -60,7 +60,6 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, str]]] = [
     ("hs.prohibited", beef(), ("/hs_code", "hs.prohibited")),
     ("hs.not_on_positive_list", sk2(hs_code="3307900000"), ("/hs_code", "hs.not_on_positive_list")),
     ("ingredients.banned", sk2(ingredients=["water", "mercury"]), ("/ingredients/1", "ingredients.banned")),
-    ("origin.brand_mismatch", shiseido(origin_country="US"), ("/origin_country", "origin.brand_mismatch")),
     ("documents.missing", sk2(documents=sk2()["documents"][:1]), ("/documents", "documents.missing")),
     ("documents.expired", _expired_document(), ("/documents/1/valid_until", "documents.expired")),
     ("documents.dates", _backwards_dates(), ("/documents/0/valid_until", "documents.dates")),
@@ -74,6 +73,22 @@ async def test_each_code(client: Client, auth: Auth, record: dict[str, Any], exp
     assert report["valid"] is False
     assert expected in pairs(report["violations"])
     assert all(v["severity"] == "error" and v["message"] for v in report["violations"])
+
+
+async def test_a_brand_made_elsewhere_is_a_warning_that_does_not_block(client: Client, auth: Auth) -> None:
+    report = await validate(client, auth, shiseido(origin_country="US"))
+    assert report["valid"] is True
+    [warning] = report["violations"]
+    assert (warning["field"], warning["code"], warning["severity"]) == (
+        "/origin_country",
+        "origin.brand_mismatch",
+        "warning",
+    )
+    assert (
+        await client.post("/v1/products", json=shiseido(origin_country="US"), headers=auth("catalog"))
+    ).status_code == 201
+    submitted = await client.post("/v1/products/SHISEIDO-FW-120/filing/submit", headers=auth("catalog"))
+    assert submitted.status_code == 200, submitted.text
 
 
 async def test_the_contract_examples_fail_with_exactly_their_code(client: Client, auth: Auth) -> None:

@@ -20,3 +20,16 @@ def test_the_routes_table_names_every_operation_and_its_roles() -> None:
                 stated[f"{method.upper()} {path}"] = "open" if who.group(2) else who.group(1)
     table = re.findall(r"^\| `([A-Z]+ /[^`]*)` \| [^|]+ \| ([^|]+) \|$", (ROOT / "docs" / "api.md").read_text(), re.M)
     assert {route: roles.strip() for route, roles in table} == stated
+
+
+# Rule codes as the code writes them: the dotted ids of the rule families, and the three plain ones.
+CODE = re.compile(
+    r'"(required|type|unknown_field|'
+    r"(?:format|hs|ingredients|origin|documents|images|filing|lifecycle|import|declaration|range|tax)\.[a-z_]+)\""
+)
+
+
+def test_every_rule_code_is_in_the_rules_table_and_no_other() -> None:
+    written = {code for path in (ROOT / "registry").rglob("*.py") for code in CODE.findall(path.read_text())}
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \|", (ROOT / "docs" / "rules.md").read_text(), re.M))
+    assert written == documented
