@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from registry.api import alerts, filings, imports, keys, lookup, openapi, ops, p
 from registry.api.auth import AuthMiddleware, current_principal
 from registry.api.checks import check_request
 from registry.api.errors import EXCEPTION_HANDLERS
-from registry.api.metrics import MetricsMiddleware
+from registry.api.metrics import MetricsMiddleware, probe_loop_lag
 from registry.api.policy import OPEN, learn
 from registry.config import Settings
 from registry.db import Database
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         gc.collect()
         gc.freeze()
         index.start()
+        probe = asyncio.create_task(probe_loop_lag(), name="loop-lag probe")
         async with httpx.AsyncClient(timeout=10.0) as http:
             scheduler = jobs.build(ctx, settings, http) if settings.scheduler else None
             if scheduler is not None:
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             finally:
                 if scheduler is not None:
                     scheduler.shutdown(wait=False)
+                probe.cancel()
                 await index.stop()
                 await db.dispose()
 
@@ -82,7 +85,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
-            MetricsMiddleware,
+            DefineMiddleware(MetricsMiddleware, access_log=settings.access_log),
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
             DefineMiddleware(AuthMiddleware, failure_limit=settings.failed_auth_limit),
         ],

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -61,8 +61,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         loop="uvloop",
         http=TimedHttpToolsProtocol,
         log_level="info",
+        log_config=log_config(),
+        access_log=False,  # the service's own (REGISTRY_ACCESS_LOG) logs what operators need for less
     )
     return 0
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, and the service's loggers (`registry.*`, the access log among them) at INFO on stderr."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["registry"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["registry"] = {
+        "formatter": "registry",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["registry"] = {"handlers": ["registry"], "level": "INFO", "propagate": False}
+    return config
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
+AccessLog = Literal["errors", "all", "off"]
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./registry.db"
 
 
@@ -32,6 +33,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
     failed_auth_limit: int = 20  # failed authentications a minute from one address before 429
+    access_log: AccessLog = "errors"  # errors: 5xx and slow requests; all; off
     # A filing is reviewed again this many days after its approval or last review (0: never).
     review_interval_days: Annotated[int, msgspec.Meta(ge=0, le=3660)] = 90
 
@@ -55,6 +57,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ("WEBHOOK_SECRET", "webhook_secret"),
             ("ALERT_SCHEDULE", "alert_schedule"),
             ("REPORT_DIR", "report_dir"),
+            ("ACCESS_LOG", "access_log"),
         ):
             if value := get(name):
                 raw[field] = value

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Histogram
+
+from registry.config import AccessLog
 
 REQUESTS = Counter("registry_requests_total", "HTTP requests", ["method", "path", "status_code"])
 LATENCY = Histogram(
@@ -18,7 +22,30 @@ LATENCY = Histogram(
 )
 
 
+# How late the event loop runs a timer: every request waits at least that long for its turn, so this is the
+# figure that says whether anything blocked the loop (a parse, a validation, a report worked on it in one piece).
+LOOP_LAG = Histogram(
+    "registry_event_loop_lag_seconds",
+    "How late the event loop ran a timer set every 100 ms",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+PROBE_EVERY = 0.1
+
+# The access log: `errors` (the default) logs the requests answered 5xx and those slower than SLOW_SECONDS, `all`
+# every request, `off` none. A line per request costs the declaration path a good share of its throughput.
+SLOW_SECONDS = 1.0
+access = logging.getLogger("registry.access")
+
 UNMATCHED = "unmatched"
+
+
+async def probe_loop_lag(every: float = PROBE_EVERY) -> None:
+    """Sleep `every` seconds, again and again, and record how much later than asked the loop woke this up."""
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time() + every
+        await asyncio.sleep(every)
+        LOOP_LAG.observe(max(0.0, loop.time() - asked))
 
 
 def count_unmatched(method: str, status: int) -> None:
@@ -28,10 +55,12 @@ def count_unmatched(method: str, status: int) -> None:
 
 
 class MetricsMiddleware:
-    """Counts and times every request under its route template; label children are made once and kept."""
+    """Counts and times every request under its route template (label children are made once and kept), and
+    writes the access log."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log: AccessLog = "errors") -> None:
         self.app = app
+        self.log_all, self.log_errors = access_log == "all", access_log != "off"
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[tuple[str, str], Any] = {}
 
@@ -62,4 +91,15 @@ class MetricsMiddleware:
             if counter is None:
                 counter = self._counters[(method, path, status)] = REQUESTS.labels(method, path, str(status))
             counter.inc()
-            timer.observe(time.perf_counter() - start)
+            took = time.perf_counter() - start
+            timer.observe(took)
+            if self.log_all or (self.log_errors and (status >= 500 or took >= SLOW_SECONDS)):
+                client = scope.get("client")
+                access.info(
+                    "%s %s %d %.1fms client=%s",
+                    method,
+                    scope.get("path", "-"),
+                    status,
+                    took * 1000,
+                    client[0] if client else "-",
+                )

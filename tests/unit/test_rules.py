@@ -105,5 +105,14 @@ def test_words_without_a_number_are_never_a_spec(words: str) -> None:
 def test_hs_logic_never_crashes_and_prohibited_chapters_always_flag(hs: str) -> None:
     found = check(sk2(hs_code=hs, category="other"))
     assert (("/hs_code", "hs.prohibited") in found) == hs.startswith(
-        ("01", "02", "0407", "0601", "0602", "2401", "2402", "2403", "36", "93")
+        ("01", *(f"020{n}" for n in range(1, 10)), "0601", "0602", "2401", "2402", "2403", "36", "93", "3304990010")
     )
+
+
+def test_prohibition_is_a_property_of_the_whole_code() -> None:
+    """Cosmetics with mercury (3304990010) are prohibited, other cosmetics of the subheading (3304990099) are
+    not; salted and dried meat (0210) is a positive-list matter, fresh meat (0201) is prohibited."""
+    assert ("/hs_code", "hs.prohibited") in check(sk2(hs_code="3304990010"))
+    assert ("/hs_code", "hs.prohibited") not in check(sk2(hs_code="3304990099"))
+    assert ("/hs_code", "hs.prohibited") not in check(sk2(hs_code="0210190000", category="other"))
+    assert ("/hs_code", "hs.prohibited") in check(sk2(hs_code="0201300000", category="other"))
