@@ -89,7 +89,7 @@ async def main() -> None:
         key = await keys.create(Context(db=db), "catalog", "bench")
         await db.dispose()
         port = free_port()
-        server = serve("registry.app:create_app", port, {"REGISTRY_DATABASE_URL": url, "REGISTRY_SCHEDULER": "off"})
+        server = serve("registry", port, {"REGISTRY_DATABASE_URL": url})
         try:
             idle = peak_rss_mib(server.pid)
             start = time.perf_counter()

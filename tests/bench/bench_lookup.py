@@ -108,25 +108,12 @@ async def prepare(url: str) -> dict[str, str]:
 
 
 def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        target,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    if target.endswith("create_app"):
-        command.append("--factory")
+    """`registry serve` as users run it (its defaults: uvloop, its HTTP protocol, its logging), or the ceiling
+    under the same settings (tests/bench/ceiling.py takes them from the same place)."""
+    if target == "registry":
+        command = [sys.executable, "-m", "registry", "serve", "--port", str(port)]
+    else:
+        command = [sys.executable, "-m", "tests.bench.ceiling", str(port)]
     process = subprocess.Popen(command, env={**os.environ, **env})
     for _ in range(600):
         try:
@@ -210,11 +197,11 @@ async def main() -> None:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         made = await prepare(url)
         ceiling_port, port = free_port(), free_port()
-        env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_SCHEDULER": "off"}
+        env = {"REGISTRY_DATABASE_URL": url}  # every other setting at its default, as users run it
         # Both servers stay up (an idle one costs nothing) and every round measures the ceiling next to the
         # look-ups, so each ratio compares runs made within a minute of each other on this shared machine.
-        ceiling = serve("tests.bench.ceiling:app", ceiling_port, env)
-        server = serve("registry.app:create_app", port, env)
+        ceiling = serve("ceiling", ceiling_port, env)
+        server = serve("registry", port, env)
         try:
             auth = {"Authorization": f"Bearer {made['declaration']}"}
             lookup_size = len(httpx.get(f"http://127.0.0.1:{port}/v1/lookup/B000001", headers=auth).content)
@@ -246,7 +233,7 @@ async def main() -> None:
         extra = f"  {rps * per:,.0f} SKUs/s" if per > 1 else ""
         print(f"{name:<36} {rps:>9,.0f} req/s {ratio:>5.2f}x  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms{extra}")
 
-    print(f"{PRODUCTS:,} products; uvicorn 1 worker, uvloop, httptools; {' '.join(WRK)}; medians of {RUNS} runs,")
+    print(f"{PRODUCTS:,} products; `registry serve` as shipped (1 worker); {' '.join(WRK)}; medians of {RUNS} runs,")
     print("the ceiling measured in each round next to the look-ups (and once more after the bulk write)")
     spread = ", ".join(f"{rps:,.0f}" for rps, _, _ in runs["base"])
     print(f"ceiling runs: {spread} req/s; POST runs: {', '.join(f'{rps:,.0f}' for rps, _, _ in runs['many'])} req/s")

@@ -111,7 +111,7 @@ async def main() -> None:
         url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
         made = await prepare(url)
         port = free_port()
-        server = serve("registry.app:create_app", port, {"REGISTRY_DATABASE_URL": url, "REGISTRY_SCHEDULER": "off"})
+        server = serve("registry", port, {"REGISTRY_DATABASE_URL": url})
         key = made["declaration"]
         lua = GET_LUA.replace("%d", str(PRODUCTS - 1))
         try:
@@ -136,7 +136,7 @@ async def main() -> None:
     idle_p99 = statistics.median(run[2] for run in idle)
     idle_rps = statistics.median(run[0] for run in idle)
     print(
-        f"{PRODUCTS:,} products + {SUBMITTED + BATCHES * 1000 + 1000:,} unfiled; uvicorn 1 worker; "
+        f"{PRODUCTS:,} products + {SUBMITTED + BATCHES * 1000 + 1000:,} unfiled; `registry serve`; "
         + " ".join(bench_lookup.WRK)
     )
     print(f"idle look-up: {idle_rps:,.0f} req/s, p99 {idle_p99:.2f} ms (median of {len(idle)} runs, before and after)")

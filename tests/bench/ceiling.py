@@ -1,8 +1,12 @@
-"""The ceiling: a constant msgspec response from Litestar, served with the same server settings."""
+"""The ceiling: a constant msgspec response from Litestar, served with the same server settings as
+`registry serve` (`python -m tests.bench.ceiling PORT`)."""
 
 from __future__ import annotations
 
+import sys
+
 import msgspec
+import uvicorn
 from litestar import Litestar, get
 
 
@@ -25,3 +29,9 @@ async def constant(sku: str) -> Constant:
 
 
 app = Litestar([constant])
+
+
+if __name__ == "__main__":
+    from registry.cli import server_options
+
+    uvicorn.run("tests.bench.ceiling:app", host="127.0.0.1", port=int(sys.argv[1]), **server_options())
