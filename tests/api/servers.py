@@ -1,4 +1,4 @@
-"""Real service processes for the tests that need them: uvicorn serving the app on a database of the test's."""
+"""Real service processes for the tests that need them, serving the app on a database of the test's."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import IO
 
 import httpx
 
@@ -26,14 +27,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def serving(database_url: str, **env: str) -> Iterator[str]:
-    """Run one service process (scheduler off unless `env` says otherwise) until the block ends; yields its URL."""
+def serving(database_url: str, **env: str) -> AbstractContextManager[str]:
+    """Run one service process, uvicorn serving the app quietly (scheduler off unless `env` says otherwise),
+    until the block ends; yields its URL."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "registry.app:create_app", "--factory", "--port", str(port)]
-    command += ["--no-access-log", "--log-level", "warning"]
+    return _running([*command, "--no-access-log", "--log-level", "warning"], port, database_url, None, env)
+
+
+def serving_shipped(database_url: str, output: IO[bytes] | None = None, **env: str) -> AbstractContextManager[str]:
+    """The same, started as users start it: `registry serve`, its own server settings and logging; `output` takes
+    the process's stdout and stderr."""
+    port = free_port()
+    command = [sys.executable, "-m", "registry", "serve", "--port", str(port)]
+    return _running(command, port, database_url, output, env)
+
+
+@contextmanager
+def _running(
+    command: list[str], port: int, database_url: str, output: IO[bytes] | None, env: dict[str, str]
+) -> Iterator[str]:
     settings = {"REGISTRY_DATABASE_URL": database_url, "REGISTRY_SCHEDULER": "off", **env}
-    process = subprocess.Popen(command, env={**os.environ, **settings})
+    process = subprocess.Popen(command, env={**os.environ, **settings}, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -4,11 +4,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +13,7 @@ from registry.api import metrics
 from registry.app import create_app
 from registry.config import AccessLog, Settings
 from tests.api.conftest import running
-from tests.api.servers import free_port
+from tests.api.servers import serving_shipped
 from tests.conftest import FakeClock
 
 
@@ -65,30 +60,9 @@ async def test_by_default_only_errors_and_slow_requests(
 
 
 def test_registry_serve_writes_the_service_log_and_its_access_log(database_url: str, tmp_path: Path) -> None:
-    port, log = free_port(), tmp_path / "serve.log"
-    env = {
-        **os.environ,
-        "REGISTRY_DATABASE_URL": database_url,
-        "REGISTRY_SCHEDULER": "off",
-        "REGISTRY_ACCESS_LOG": "all",
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "registry", "serve", "--port", str(port)], env=env, stderr=out, stdout=out
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.1)
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out, serving_shipped(database_url, out, REGISTRY_ACCESS_LOG="all") as url:
+        assert httpx.get(f"{url}/health").status_code == 200
     text = log.read_text()
     assert "registry.lookup: look-up index loaded" in text
     assert "registry.access: GET /health 200" in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -22,6 +23,7 @@ from registry.config import Settings
 from registry.models import Alert, HistoryEvent, Outbox, Product
 from registry.services import alerts
 from tests.api.conftest import Auth, file_product, running
+from tests.api.servers import serving_shipped
 from tests.api.test_imports import count, ndjson, post
 from tests.conftest import FakeClock
 from tests.samples import TODAY, shiseido, sk2
@@ -432,33 +434,11 @@ async def test_a_body_that_stops_arriving_is_408(database_url: str, clock: FakeC
 
 
 def test_a_connection_that_never_finishes_its_headers_is_closed(database_url: str) -> None:
-    import os
-    import socket
-
-    from tests.api.servers import free_port
-
-    port = free_port()
-    env = {**os.environ, "REGISTRY_DATABASE_URL": database_url, "REGISTRY_SCHEDULER": "off"}
-    env["REGISTRY_HEADER_TIMEOUT_SECONDS"] = "1"
-    server = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port)], env=env)
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            server.poll()
-            assert server.returncode is None
-            import time
-
-            time.sleep(0.1)
+    with serving_shipped(database_url, REGISTRY_HEADER_TIMEOUT_SECONDS="1") as url:
+        port = int(url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
             slow.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
             assert slow.recv(100) == b""  # closed by the server, well before this socket's own 10 s
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_a_cli_failure_is_one_line(tmp_path: Any, database_url: str) -> None:

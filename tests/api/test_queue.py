@@ -103,13 +103,8 @@ async def test_rejected_lists_the_records_a_catalog_team_must_fix(client: Client
         response = await client.post(f"/v1/products/{sku}/filing/reject", json=reject, headers=auth("reviewer"))
         assert response.status_code == 200, response.text
 
-    async def skus(**params: str) -> list[str]:
-        response = await client.get("/v1/products", params=params, headers=auth("catalog"))
-        assert response.status_code == 200, response.text
-        return [item["sku"] for item in response.json()["items"]]
-
-    assert await skus(rejected="true") == ["R-1", "R-2"]
-    assert await skus(rejected="false") == ["R-3"]
+    assert await listed(client, auth, rejected="true") == ["R-1", "R-2"]
+    assert await listed(client, auth, rejected="false") == ["R-3"]
     assert (await client.post("/v1/products/R-1/filing/submit", headers=auth("catalog"))).status_code == 200
-    assert await skus(rejected="true") == ["R-2"]
-    assert await skus(rejected="true", status="under_review") == []
+    assert await listed(client, auth, rejected="true") == ["R-2"]
+    assert await listed(client, auth, rejected="true", status="under_review") == []

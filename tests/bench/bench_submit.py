@@ -70,11 +70,11 @@ async def prepare(url: str) -> dict[str, str]:
     return made
 
 
-def during(port: int, key: str, work: threading.Thread) -> list[tuple[float, float, float]]:
-    """wrk runs of the single look-up for as long as `work` runs (at least one)."""
+def during(port: int, lua: str, key: str, work: threading.Thread) -> list[tuple[float, float, float]]:
+    """wrk runs of the look-up script `lua` for as long as `work` runs (at least one)."""
     runs = []
     while True:
-        runs.append(wrk(port, GET_LUA.replace("%d", str(PRODUCTS - 1)), key))
+        runs.append(wrk(port, lua, key))
         if not work.is_alive():
             return runs
 
@@ -119,12 +119,12 @@ async def main() -> None:
             cli: dict[str, Any] = {}
             work = threading.Thread(target=submit_by_cli, args=(url, folder, cli))
             work.start()
-            by_cli = during(port, key, work)
+            by_cli = during(port, lua, key, work)
             work.join()
             http: dict[str, Any] = {}
             work = threading.Thread(target=submit_by_http, args=(port, made["catalog"], http))
             work.start()
-            by_http = during(port, key, work)
+            by_http = during(port, lua, key, work)
             work.join()
             idle += [wrk(port, lua, key) for _ in range(IDLE_RUNS)]  # idle again after both
             alone: dict[str, Any] = {}
