@@ -254,6 +254,30 @@ def cmd_report_expiring(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reference_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Replace a reference set with an official edition from a CSV or JSON file, checked as a PUT is; history
+    records the file's name, its SHA-256 and the source named with --source."""
+    import hashlib
+    from pathlib import Path
+
+    from registry.domain.reference import from_csv
+    from registry.services import reference
+
+    path = Path(args.file)
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8-sig")
+        data = from_csv(args.name, text) if path.suffix.lower() == ".csv" else msgspec.json.decode(text)
+    except (UnicodeDecodeError, ValueError, msgspec.DecodeError) as exc:
+        return _fail(f"{path.name} cannot be read: {exc}")
+    source = f"{path.name} (SHA-256 {digest})" + (f": {args.source}" if args.source else "")
+    loaded = _run(settings, lambda ctx: reference.put_set(ctx, args.name, data, _cli_actor(), source))
+    entries = len(loaded.data) if isinstance(loaded.data, list) else sum(map(len, loaded.data.values()))
+    print(f"{args.name}: version {loaded.version}, {entries} entries from {source}")
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
     from litestar.serialization import encode_json
 
@@ -265,6 +289,8 @@ def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from registry.domain.reference import SET_NAMES
+
     root = argparse.ArgumentParser(prog="registry", description="Product master data and customs filing registry.")
     commands = root.add_subparsers(dest="command", required=True)
 
@@ -310,6 +336,14 @@ def parser() -> argparse.ArgumentParser:
     expiring.add_argument("--format", choices=("csv", "json"), default="json")
     expiring.set_defaults(run=cmd_report_expiring)
 
+    reference_cmd = commands.add_parser("reference", help="reference data").add_subparsers(
+        dest="reference_command", required=True
+    )
+    load = reference_cmd.add_parser("load", help="replace a reference set with an official edition (CSV or JSON)")
+    load.add_argument("name", choices=SET_NAMES, help="the set")
+    load.add_argument("file", help="a .csv file (a row an entry) or a JSON file (as PUT /v1/reference/NAME takes)")
+    load.add_argument("--source", help="where the edition was published, recorded in history")
+    load.set_defaults(run=cmd_reference_load)
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(run=cmd_openapi)
     return root

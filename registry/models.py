@@ -95,6 +95,17 @@ class Product(Base):
     tax_rate: Mapped[Decimal | None] = mapped_column(DecimalText)
     rejection_reasons: Mapped[list[str]] = mapped_column(Json)
     monthly_units: Mapped[int | None] = mapped_column(Integer)
+    import_mode: Mapped[str | None] = mapped_column(String(4))
+    item_record_no: Mapped[str | None] = mapped_column(String(30))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    declared_unit: Mapped[str | None] = mapped_column(String(limits.UNIT))
+    # The tax terms fixed at approval, from the tax-rates row in force: VAT and consumption tax, and for a rate
+    # with a price threshold the composite rate above it and the threshold (the consumption tax applies from it).
+    vat: Mapped[Decimal | None] = mapped_column(DecimalText)
+    consumption_tax: Mapped[Decimal | None] = mapped_column(DecimalText)
+    tax_rate_above: Mapped[Decimal | None] = mapped_column(DecimalText)
+    threshold_per: Mapped[str | None] = mapped_column(String(8))
+    threshold_price: Mapped[Decimal | None] = mapped_column(DecimalText)
     # When the filing was approved or last reviewed: the periodic review is due an interval after it. Kept beside
     # the record, not in it: a review changes neither the record nor its version.
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)

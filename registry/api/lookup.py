@@ -15,11 +15,13 @@ from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Rece
 from registry.api.etag import CACHE_CONTROL, not_modified
 from registry.api.policy import JSON, declare, json_body
 from registry.domain import limits
+from registry.domain.declaration import DeclarationIn, DeclarationOut
 from registry.domain.errors import MalformedJson, NotFound, TooLarge, ValidationFailed
 from registry.domain.records import read_sku
 from registry.domain.roles import Role
 from registry.domain.violations import from_msgspec_error
-from registry.services.lookup import DeclarationIn, DeclarationOut, LookupIndex, LookupOut, check_declaration
+from registry.services import declarations
+from registry.services.lookup import LookupIndex, LookupOut
 
 _CACHE_CONTROL = CACHE_CONTROL.encode()
 LOOKUP_ROLES = (Role.DECLARATION, Role.REVIEWER, Role.AUDITOR)
@@ -146,9 +148,11 @@ async def lookup_many(request: Request[Any, Any, Any]) -> RawJson:
     **declare(Role.DECLARATION, body=JSON),
 )
 async def check_order(request: Request[Any, Any, Any], data: JSONBody[DeclarationIn]) -> DeclarationOut:
-    """Price an order in CNY with each SKU's fixed rate; a line that cannot be declared refuses the whole order."""
-    index, today = _index(request)
-    return check_declaration(index, data, today)
+    """Price an order in CNY as customs does, with each SKU's filed tax terms: the dutiable value with freight and
+    insurance shared by value, consumption tax and VAT per line (each to the fen), the 5,000 CNY order limit and
+    the single-piece exception; each line with what the customs inventory message needs (gcode, gname,
+    item_record_no, bar_code, country and unit codes). A line that cannot be declared refuses the whole order."""
+    return await declarations.check(request.app.state.ctx, data)
 
 
 ROUTES: list[ControllerRouterHandler] = [lookup_one, lookup_many, check_order]

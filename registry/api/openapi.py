@@ -41,8 +41,8 @@ from litestar.routes import HTTPRoute
 
 from registry.api.etag import CACHE_CONTROL
 from registry.api.policy import OPEN, Policy, policy_of
-from registry.domain import limits, rules
-from registry.domain.records import Category, DocumentKind
+from registry.domain import customs, limits, rules, spec
+from registry.domain.records import Category, DocumentKind, ImportMode
 from registry.domain.reference import SET_TYPES
 
 SCHEMA_ASSETS = "/schema/assets"
@@ -253,7 +253,7 @@ def _spec() -> str:
     ignores case, which JSON Schema's patterns cannot say with a flag: each letter becomes a class of both cases."""
     klass = _visible()[3 : _visible().index("]")]
     out, escaped, in_class = [], False, False
-    for ch in rules.SPEC_UNIT.pattern:
+    for ch in re.sub(r"\?P<\w+>", "?:", spec.SPEC_UNIT.pattern):  # no group names in ECMA-262's dialect
         if escaped or ch == "\\":
             escaped = not escaped and ch == "\\"
             out.append(ch)
@@ -290,6 +290,11 @@ def _digits(count: int, **more: Any) -> S:
     return S(type=OpenAPIType.STRING, pattern=f"^[0-9]{{{count}}}$", **more)
 
 
+_AMOUNT = S(
+    type=OpenAPIType.STRING,
+    pattern=r"^(0*[0-9]{1,8}(\.[0-9]{1,2})?|0*\.[0-9]{1,2})$",
+    description="CNY, ≥ 0 and < 10⁸, to the fen at most (default 0); part of the dutiable value, shared by value",
+)
 _SKU = S(type=OpenAPIType.STRING, pattern=f"^{rules.SKU.pattern}$", max_length=limits.SKU)
 YEARS = "^(19|[2-9][0-9])[0-9]{2}-"  # a date or a moment in the years 1900-9999 (limits.FIRST_DAY, LAST_DAY)
 _DAY = S(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, pattern=YEARS)
@@ -326,12 +331,43 @@ def _record_properties() -> dict[str, S | Reference]:
             type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/Document"), max_items=limits.DOCUMENTS
         ),
         "monthly_units": S(type=OpenAPIType.INTEGER, minimum=0, maximum=limits.MONTHLY_UNITS),
+        "import_mode": S(
+            type=OpenAPIType.STRING,
+            enum=[mode.value for mode in ImportMode],
+            description="The customs supervision mode: 1210 bonded (网购保税), 9610 direct mail (直购)",
+        ),
+        "item_record_no": S(
+            type=OpenAPIType.STRING,
+            pattern=f"^{customs.ITEM_RECORD_NO.pattern}$",
+            description="The bonded account-book item number (账册备案料号); a 1210 product needs one to be declared",
+        ),
+        "gtin": S(
+            type=OpenAPIType.STRING,
+            pattern="^(?:[0-9]{8}|[0-9]{12,14})$",
+            description="The barcode: GTIN-8, -12, -13 or -14 with a valid GS1 check digit",
+        ),
+        "declared_unit": S(
+            type=OpenAPIType.STRING,
+            enum=sorted(customs.units()),
+            description="The unit an order line counts in; declared as its 3-digit customs unit code",
+        ),
     }
 
 
 # What a record may leave out: absent or null, it is stored as null; a list absent is empty (null only in a patch).
 _LISTS = {"ingredients", "images", "documents"}
-_OPTIONAL = {"name_foreign", "ciq_code", "shelf_life_months", "usage", "monthly_units", *_LISTS}
+_OPTIONAL = {
+    "name_foreign",
+    "ciq_code",
+    "shelf_life_months",
+    "usage",
+    "monthly_units",
+    "import_mode",
+    "item_record_no",
+    "gtin",
+    "declared_unit",
+    *_LISTS,
+}
 
 
 def _drafts(generated: dict[str, Any]) -> dict[str, S]:
@@ -424,7 +460,16 @@ def _request_schemas() -> dict[str, Any]:
         ),
         "DeclarationIn": _object(
             "DeclarationIn",
-            {"items": S(type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/LineIn"), min_items=1)},
+            {
+                "items": S(
+                    type=OpenAPIType.ARRAY,
+                    items=Reference("#/components/schemas/LineIn"),
+                    min_items=1,
+                    max_items=limits.BATCH,
+                ),
+                "freight": _AMOUNT,
+                "insurance": _AMOUNT,
+            },
             ["items"],
         ),
         # JSON Schema as msgspec writes it, which the document carries as it is.

@@ -14,6 +14,7 @@ LIST_ITEM = 2000  # an ingredient, an image URL
 INGREDIENTS = 1000  # items a record's lists may hold
 IMAGES = 100
 DOCUMENTS = 100
+UNIT = 16  # a declared unit's name (瓶, 千克…)
 REASON = 2000  # a rejection reason, an amend or expire reason
 REASONS = 50  # rejection reasons per action
 KEY_ID = 12

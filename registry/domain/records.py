@@ -95,6 +95,10 @@ class ProductFields(Struct, forbid_unknown_fields=True, kw_only=True):
     images: list[str] = msgspec.field(default_factory=list)
     documents: list[Document] = msgspec.field(default_factory=list)
     monthly_units: int | None = None  # units sold a month, the catalog team's estimate: best sellers file first
+    import_mode: str | None = None  # the customs supervision mode: 1210 (bonded) or 9610 (direct mail)
+    item_record_no: str | None = None  # the bonded account-book item number (账册备案料号)
+    gtin: str | None = None  # the barcode
+    declared_unit: str | None = None  # the unit an order line counts in (瓶, 盒, 件…)
 
 
 EDITABLE_FIELDS: tuple[str, ...] = ProductFields.__struct_fields__
@@ -123,6 +127,25 @@ class ProductPatch(Struct, forbid_unknown_fields=True, kw_only=True):
     images: list[str] | UnsetType | None = UNSET
     documents: list[Document] | UnsetType | None = UNSET
     monthly_units: int | UnsetType | None = UNSET
+    import_mode: str | UnsetType | None = UNSET
+    item_record_no: str | UnsetType | None = UNSET
+    gtin: str | UnsetType | None = UNSET
+    declared_unit: str | UnsetType | None = UNSET
+
+
+class ImportMode(StrEnum):
+    BONDED = "1210"  # 网购保税: goods held in a bonded warehouse
+    DIRECT_MAIL = "9610"  # 直购
+
+
+NET_UNITS = ("ml", "g", "piece")  # what a piece's net content is counted in
+
+
+class NetContent(Struct):
+    """What a piece holds, in ml, g or pieces (from `spec`)."""
+
+    amount: Decimal
+    unit: str
 
 
 class Filing(Struct, kw_only=True):
@@ -151,6 +174,11 @@ class ProductOut(Struct, kw_only=True):
     images: list[str]
     documents: list[Document]
     monthly_units: int | None
+    import_mode: str | None
+    item_record_no: str | None
+    gtin: str | None
+    declared_unit: str | None
+    net_content: NetContent | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -196,6 +224,10 @@ def normalize(record: ProductIn) -> ProductIn:
             for doc in record.documents
         ],
         monthly_units=record.monthly_units,
+        import_mode=_code(record.import_mode),
+        item_record_no=_code(record.item_record_no),
+        gtin=_code(record.gtin),
+        declared_unit=_normalize_optional(record.declared_unit),
     )
 
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import functools
 import importlib.resources
+import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import pycountry
 from msgspec import Struct
 
+from registry.domain import limits
+from registry.domain.ingredients import CAS, Banned, Matcher
 from registry.domain.records import EDITABLE_FIELDS, Category, DocumentKind, brand_key, normalize_text
-from registry.domain.tax import composite_rate
+from registry.domain.tax import composite_rate, is_price
 from registry.domain.violations import Violation, from_msgspec_error
 
 
@@ -29,8 +34,26 @@ class Prohibition(Struct, forbid_unknown_fields=True):
 
 
 class TariffLine(Struct, forbid_unknown_fields=True):
+    """A line of the positive list: its remark as the list words it, `mode` bonded_only when the remark limits it
+    to bonded import (1210), the days it is in force, and where it was read."""
+
     tariff_line: str
     description: str = ""
+    remark: str = ""
+    mode: Literal["any", "bonded_only"] = "any"
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    source: str | None = None
+
+    def in_force(self, today: dt.date) -> bool:
+        return (self.effective_from is None or self.effective_from <= today) and (
+            self.effective_to is None or today <= self.effective_to
+        )
+
+
+class Threshold(Struct, forbid_unknown_fields=True):
+    per: Literal["ml", "g", "piece"]
+    price: Decimal
 
 
 class BrandOrigin(Struct, forbid_unknown_fields=True):
@@ -40,16 +63,26 @@ class BrandOrigin(Struct, forbid_unknown_fields=True):
 
 
 class TaxRate(Struct, forbid_unknown_fields=True):
+    """VAT and consumption tax by HS prefix. With a threshold (one, or one for each unit net content is counted
+    in), the consumption tax applies only from that dutiable price per ml, g or piece."""
+
     prefix: str
     vat: Decimal
     consumption_tax: Decimal = Decimal(0)
+    threshold: Threshold | list[Threshold] | None = None
+
+    @property
+    def thresholds(self) -> list[Threshold]:
+        if self.threshold is None:
+            return []
+        return self.threshold if isinstance(self.threshold, list) else [self.threshold]
 
 
 SET_TYPES: dict[str, Any] = {
     "categories": dict[str, CategoryRule],
     "prohibited": list[Prohibition],
     "positive-list": list[TariffLine],
-    "banned-ingredients": dict[str, list[str]],
+    "banned-ingredients": dict[str, list[Banned | str]],
     "brands": list[BrandOrigin],
     "required-documents": dict[str, list[str]],
     "tax-rates": list[TaxRate],
@@ -73,15 +106,30 @@ class Reference:
     categories: dict[str, CategoryRule]
     prohibited: list[Prohibition]
     positive_list: list[TariffLine]
-    banned_ingredients: dict[str, list[str]]
+    banned_ingredients: dict[str, list[Banned | str]]
     brands: list[BrandOrigin]
     required_documents: dict[str, list[str]]
     tax_rates: list[TaxRate]
     versions: dict[str, int] = field(default_factory=dict)
 
     @functools.cached_property
-    def positive_lines(self) -> frozenset[str]:
-        return frozenset(line.tariff_line for line in self.positive_list)
+    def positive_lines(self) -> dict[str, list[TariffLine]]:
+        """8-digit tariff line → its entries (an edition may replace a line from a day on)."""
+        lines: dict[str, list[TariffLine]] = {}
+        for line in self.positive_list:
+            lines.setdefault(line.tariff_line, []).append(line)
+        return lines
+
+    def positive_line(self, tariff_line: str, today: dt.date) -> TariffLine | None:
+        """The positive list's entry for a tariff line in force today, if any."""
+        return next((line for line in self.positive_lines.get(tariff_line, ()) if line.in_force(today)), None)
+
+    @functools.cached_property
+    def banned(self) -> dict[str, list[Matcher]]:
+        """category → a matcher for each banned ingredient."""
+        return {
+            category: [Matcher.of(entry) for entry in entries] for category, entries in self.banned_ingredients.items()
+        }
 
     @functools.cached_property
     def brand_countries(self) -> dict[str, tuple[str, list[str]]]:
@@ -119,6 +167,48 @@ def default_sets() -> dict[str, Any]:
     return {name: data[name] for name in SET_NAMES}
 
 
+# An official edition as a CSV file: a row an entry, the columns the entry's fields; a list is one cell of values
+# separated by `|`; a keyed set (categories, required-documents, banned-ingredients) has a `category` column.
+CSV_LISTS = frozenset({"aliases", "cas", "exceptions", "countries", "hs_prefixes", "required_fields", "kinds"})
+
+
+def from_csv(name: str, text: str) -> Any:
+    """Reference set `name` in wire form from CSV text (UTF-8, a header row), to be checked like a `PUT`.
+
+    tax-rates take a threshold as `threshold_per` and `threshold_price` (`ml|g|piece` and `10|10|15` for several).
+    A malformed file raises ValueError."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    entries: list[dict[str, Any]] = []
+    for line, row in enumerate(reader, start=2):
+        if None in row:
+            raise ValueError(f"line {line} has more cells than the header")
+        entry: dict[str, Any] = {}
+        for column, cell in row.items():
+            value = (cell or "").strip()
+            if value:
+                entry[column] = [p.strip() for p in value.split("|") if p.strip()] if column in CSV_LISTS else value
+        if entry:
+            entries.append(entry)
+    if name == "tax-rates":
+        for entry in entries:
+            per, price = entry.pop("threshold_per", ""), entry.pop("threshold_price", "")
+            if per or price:
+                pairs = list(zip(per.split("|"), price.split("|"), strict=False))
+                entry["threshold"] = [{"per": p.strip(), "price": v.strip()} for p, v in pairs]
+    if name not in ("categories", "required-documents", "banned-ingredients"):
+        return entries
+    keyed: dict[str, Any] = {}
+    for entry in entries:
+        category = entry.pop("category", "")
+        if name == "categories":
+            keyed[category] = entry
+        elif name == "required-documents":
+            keyed.setdefault(category, []).extend(entry.get("kinds", []))
+        else:
+            keyed.setdefault(category, []).append(entry)
+    return keyed
+
+
 @functools.cache
 def wco_subheadings() -> frozenset[str]:
     """Every six-digit subheading of the WCO Harmonized System 2022 nomenclature."""
@@ -131,12 +221,28 @@ def is_rate(value: Decimal) -> bool:
     return value.is_finite() and 0 <= value < 1 and value.as_tuple().exponent >= -4  # type: ignore[operator]
 
 
+def _decoding_error(name: str, data: Any, exc: msgspec.ValidationError) -> Violation:
+    """The decoder's complaint, with the key of a keyed set in its pointer (the decoder names keys `[...]`)."""
+    kind = SET_TYPES[name]
+    if getattr(kind, "__origin__", None) is dict and isinstance(data, dict):
+        item_type = kind.__args__[1]
+        for key, item in data.items():
+            try:
+                msgspec.convert(item, item_type)
+            except msgspec.ValidationError as inner:
+                found = from_msgspec_error(inner)
+                return Violation(
+                    "/" + str(key).replace("~", "~0").replace("/", "~1") + found.field, found.code, found.message
+                )
+    return from_msgspec_error(exc)
+
+
 def check_set(name: str, data: Any) -> list[Violation]:
     """Every reason an admin's replacement for reference set `name` cannot be accepted."""
     try:
         value = msgspec.convert(data, SET_TYPES[name])
     except msgspec.ValidationError as exc:
-        return [from_msgspec_error(exc)]
+        return [_decoding_error(name, data, exc)]
     problems: list[Violation] = []
 
     def bad(pointer: str, code: str, message: str) -> None:
@@ -166,12 +272,23 @@ def check_set(name: str, data: Any) -> list[Violation]:
     elif name == "positive-list":
         for i, line in enumerate(value):
             check_prefix(f"/{i}/tariff_line", line.tariff_line, range(8, 9))
+            if line.effective_from and line.effective_to and line.effective_to < line.effective_from:
+                bad(f"/{i}/effective_to", "format.date", "effective_to is before effective_from")
+            for part in ("effective_from", "effective_to"):
+                day = getattr(line, part)
+                if day is not None and not limits.FIRST_DAY <= day <= limits.LAST_DAY:
+                    bad(f"/{i}/{part}", "format.date", "a date lies in years 1900–9999")
     elif name == "banned-ingredients":
-        for category, names in value.items():
+        for category, entries in value.items():
             check_category(f"/{category}", category)
-            for i, ingredient in enumerate(names):
-                if not normalize_text(ingredient):
-                    bad(f"/{category}/{i}", "required", "an ingredient name is required")
+            for i, entry in enumerate(entries):
+                name = entry if isinstance(entry, str) else entry.name
+                where = f"/{category}/{i}" + ("" if isinstance(entry, str) else "/name")
+                if not normalize_text(name):
+                    bad(where, "required", "an ingredient name is required")
+                for j, number in enumerate([] if isinstance(entry, str) else entry.cas):
+                    if not CAS.fullmatch(number):
+                        bad(f"/{category}/{i}/cas/{j}", "format.cas", "a CAS number: 2–7 digits, 2 digits, 1 digit")
     elif name == "brands":
         for i, entry in enumerate(value):
             if not brand_key(entry.brand):
@@ -200,6 +317,15 @@ def check_set(name: str, data: Any) -> list[Violation]:
                     bad(
                         f"/{i}/{part}", "range.rate", "a rate is a fraction from 0 up to, not including, 1, to 4 places"
                     )
+            per = [threshold.per for threshold in rate.thresholds]
+            if len(per) != len(set(per)):
+                bad(f"/{i}/threshold", "format.threshold", "one threshold for each of ml, g and piece at most")
+            for j, threshold in enumerate(rate.thresholds):
+                where = f"/{i}/threshold" + (f"/{j}" if isinstance(rate.threshold, list) else "")
+                if not is_price(threshold.price):
+                    bad(f"{where}/price", "format.price", "a price in CNY > 0 and < 10⁸, to the fen at most")
+            if rate.thresholds and not rate.consumption_tax:
+                bad(f"/{i}/consumption_tax", "format.threshold", "a threshold says from when a consumption tax applies")
             if fractions and composite_rate(rate.vat, rate.consumption_tax) > 1:
                 bad(
                     f"/{i}", "range.rate", "the composite rate 0.7 × (VAT + CT) / (1 − CT) of these rates is over 100 %"

@@ -6,26 +6,33 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-from registry.domain import limits
-from registry.domain.records import ProductIn, brand_key, is_digits
+from registry.domain import customs, limits
+from registry.domain.ingredients import Matcher
+from registry.domain.records import ImportMode, ProductIn, brand_key, is_digits
 from registry.domain.reference import CATEGORIES, DOCUMENT_KINDS, Reference, is_country
+from registry.domain.spec import SPEC_UNIT, net_content
+from registry.domain.tax import rate_row
 from registry.domain.violations import Violation, pointer
 
 # Matched with fullmatch: `$` would let a final newline through.
 SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# A quantity with a unit: `120g`, `230 ml`, `1件`, `2×50ml`, `30粒`, `1.5 L`, `2 x 100 g`.
-SPEC_NUMBER = r"\d+(?:[.,]\d+)?"
-SPEC_UNITS = (
-    "mg|kg|g|ml|cl|dl|l|fl\\.? ?oz|oz|lb|lbs|cm|mm|m|pcs|pc|pieces?|tablets?|capsules?|softgels?|sheets?|pairs?|"
-    "packs?|bags?|bottles?|sachets?|sticks?|cans?|sets?|"
-    "件|粒|片|支|瓶|盒|袋|包|罐|个|只|条|枚|套|双|张|颗|听|桶|克|千克|毫升|升|贴|根|卷|对"
-)
-SPEC_UNIT = re.compile(
-    rf"(?<![A-Za-z0-9]){SPEC_NUMBER}\s*(?:[×xX*]\s*{SPEC_NUMBER}\s*)?(?:{SPEC_UNITS})(?![A-Za-z])", re.IGNORECASE
-)
-
+IMPORT_MODES = frozenset(mode.value for mode in ImportMode)
 REQUIRED_TEXT = ("brand", "name_cn", "spec", "category", "hs_code", "origin_country")
-TEXT_FIELDS = ("sku", "brand", "name_cn", "name_foreign", "spec", "category", "hs_code", "ciq_code", "usage")
+TEXT_FIELDS = (
+    "sku",
+    "brand",
+    "name_cn",
+    "name_foreign",
+    "spec",
+    "category",
+    "hs_code",
+    "ciq_code",
+    "usage",
+    "import_mode",
+    "item_record_no",
+    "gtin",
+    "declared_unit",
+)
 MAX_TEXT = {"usage": limits.USAGE, "name_cn": limits.NAME, "name_foreign": limits.NAME}  # the rest: limits.TEXT
 LIST_LIMITS = {"ingredients": limits.INGREDIENTS, "images": limits.IMAGES, "documents": limits.DOCUMENTS}
 # Control characters (Unicode Cc), format characters (Cf: zero-width spaces and joiners, bidirectional
@@ -112,6 +119,20 @@ def check_fields(record: ProductIn) -> list[Violation]:
                 "/monthly_units", "format.range", f"monthly units are a whole number from 0 to {limits.MONTHLY_UNITS:,}"
             )
         )
+    if record.import_mode is not None and record.import_mode not in IMPORT_MODES:
+        found.append(_err("/import_mode", "format.import_mode", "1210 (bonded) or 9610 (direct mail)"))
+    if record.item_record_no is not None and not customs.ITEM_RECORD_NO.fullmatch(record.item_record_no):
+        found.append(
+            _err("/item_record_no", "format.item_record_no", "1–30 characters: ASCII letters, digits, '.', '_' or '-'")
+        )
+    if record.gtin is not None and not customs.is_gtin(record.gtin):
+        found.append(
+            _err("/gtin", "format.gtin", "a GTIN is 8, 12, 13 or 14 ASCII digits ending in its GS1 check digit")
+        )
+    if record.declared_unit is not None and record.declared_unit not in customs.units():
+        found.append(
+            _err("/declared_unit", "format.declared_unit", "not a customs unit; one such as 瓶, 盒, 件, 罐, 支, 袋, 片")
+        )
     for i, ingredient in enumerate(record.ingredients):
         if not ingredient:
             found.append(_err(pointer("ingredients", i), "required", "an ingredient may not be blank"))
@@ -171,19 +192,34 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
         for entry in ref.prohibited:
             if hs.startswith(entry.prefix):
                 found.append(_err("/hs_code", "hs.prohibited", f"HS {entry.prefix} is prohibited: {entry.reason}"))
-        if hs[:8] not in ref.positive_lines:
+        line = ref.positive_line(hs[:8], today)
+        if line is None:
             found.append(
                 _err("/hs_code", "hs.not_on_positive_list", f"tariff line {hs[:8]} is not on the positive list")
             )
+        elif line.mode == "bonded_only" and record.import_mode != ImportMode.BONDED:
+            message = f"tariff line {hs[:8]} is admitted for bonded import (1210) only: {line.remark}".rstrip(": ")
+            # Direct mail is refused; a record that states no mode is told before it is declared as such.
+            direct = record.import_mode == ImportMode.DIRECT_MAIL
+            found.append(Violation("/import_mode", "positive_list.mode", message, "error" if direct else "warning"))
+
+        rate, net = rate_row(hs, ref), net_content(record.spec)
+        stated = record.spec is not None and SPEC_UNIT.search(record.spec) is not None  # else format.spec_unit
+        if stated and rate.thresholds and not any(net is not None and t.per == net.unit for t in rate.thresholds):
+            found.append(
+                _err(
+                    "/spec",
+                    "tax.net_content",
+                    f"HS {rate.prefix} is taxed by its price per {' or '.join(t.per for t in rate.thresholds)}: "
+                    "the spec must state the net content in that unit (e.g. 50ml)",
+                )
+            )
 
     if category is not None:
-        banned = [(term, _term_pattern(term)) for term in ref.banned_ingredients.get(category, [])]
+        matchers = ref.banned.get(category, [])
         for i, ingredient in enumerate(record.ingredients):
-            for term, pattern in banned:
-                if pattern.search(ingredient.casefold()):
-                    found.append(
-                        _err(pointer("ingredients", i), "ingredients.banned", f"{term} is banned in {category}")
-                    )
+            for matcher in matchers:
+                found += _banned(matcher, ingredient, category, i)
         rule = ref.categories.get(category)
         for name in rule.required_fields if rule else []:
             if getattr(record, name) in (None, [], ""):
@@ -222,9 +258,15 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
     return found
 
 
-def _term_pattern(term: str) -> re.Pattern[str]:
-    """A banned term matched as a whole word in Latin script, anywhere in CJK text."""
-    return re.compile(rf"(?<![a-z0-9]){re.escape(term.casefold())}(?![a-z0-9])")
+def _banned(matcher: Matcher, ingredient: str, category: str, i: int) -> list[Violation]:
+    verdict = matcher.match(ingredient)
+    if verdict is None:
+        return []
+    name = matcher.entry.name
+    if verdict == "banned":
+        return [_err(pointer("ingredients", i), "ingredients.banned", f"{name} is banned in {category}")]
+    message = f"{ingredient} may belong to {name}, banned in {category}: a reviewer checks it"
+    return [Violation(pointer("ingredients", i), "ingredients.banned_class", message, "warning")]
 
 
 def validate(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:

@@ -18,7 +18,8 @@ from registry.domain.errors import Conflict, Forbidden, InvalidTransition, NotFo
 from registry.domain.lifecycle import Action, ActionIn, ReviewIn
 from registry.domain.records import ProductOut, Status, normalize, read_sku
 from registry.domain.reference import wco_subheadings
-from registry.domain.tax import rate_for
+from registry.domain.spec import net_content
+from registry.domain.tax import terms_for
 from registry.domain.violations import Violation
 from registry.models import PRODUCT_TABLE, Alert, FilingNumber, Product, Submission
 from registry.services import history, reference
@@ -178,7 +179,11 @@ async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, b
         row.filing_no = body.filing_no
         row.valid_until = body.valid_until
         row.filed_at = row.reviewed_at = now
-        row.tax_rate = rate_for(row.hs_code, ref)
+        terms = terms_for(row.hs_code, net_content(row.spec), ref)
+        row.vat, row.consumption_tax = terms.vat, terms.consumption_tax
+        row.tax_rate, row.tax_rate_above = terms.rate, terms.rate_above
+        row.threshold_per = terms.threshold.per if terms.threshold else None
+        row.threshold_price = terms.threshold.price if terms.threshold else None
         return None
     if action is Action.REJECT:
         await _decide(tx, row.sku, action, now)

@@ -22,11 +22,10 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from registry.domain import lifecycle, limits
-from registry.domain.errors import NotFound, ValidationFailed
+from registry.domain import lifecycle
+from registry.domain.errors import NotFound
 from registry.domain.records import Status, read_sku
-from registry.domain.tax import ORDER_LIMIT, is_price, line_tax, line_value
-from registry.domain.violations import Violation, pointer
+from registry.domain.reference import Threshold
 from registry.models import FilingNumber, HistoryEvent, HistoryHead, Product
 from registry.services.context import Context
 from registry.services.history import CHANGES_CHANNEL
@@ -35,18 +34,32 @@ log = logging.getLogger("registry.lookup")
 _TRUE = b'"declarable":true'
 _FALSE = b'"declarable":false'
 STOP_SECONDS = 10.0
-LOOKUP_COLUMNS = ("sku", "filing_no", "hs_code", "tax_rate", "status", "valid_until", "version")
+LOOKUP_COLUMNS = (
+    "sku",
+    "filing_no",
+    "hs_code",
+    "tax_rate",
+    "status",
+    "valid_until",
+    "version",
+    "tax_rate_above",
+    "threshold_per",
+    "threshold_price",
+)
 _COLUMNS = tuple(getattr(Product, name) for name in LOOKUP_COLUMNS)
 
 
 def lookup_columns(values: Any) -> tuple[Any, ...]:
     """What the index needs of a product (a row, or a mapping of its columns), as a plain tuple."""
-    if isinstance(values, dict):
-        return tuple(values[name] for name in LOOKUP_COLUMNS)
+    if isinstance(values, dict):  # a new record's columns: it has no filing yet
+        return tuple(values.get(name) for name in LOOKUP_COLUMNS)
     return tuple(getattr(values, name) for name in LOOKUP_COLUMNS)
 
 
-class LookupOut(msgspec.Struct):
+class LookupOut(msgspec.Struct, omit_defaults=True):
+    """A filing as the declaration path reads it. A filing under a price threshold also carries the composite rate
+    above the threshold and the threshold; no other body carries (or grows by) them."""
+
     sku: str
     filing_no: str | None
     hs_code: str
@@ -54,6 +67,8 @@ class LookupOut(msgspec.Struct):
     status: str
     declarable: bool
     valid_until: dt.date | None
+    tax_rate_above: Decimal | None = None
+    threshold: Threshold | None = None
 
 
 class FilingOut(LookupOut, omit_defaults=True):
@@ -76,9 +91,15 @@ def _entry(
     status: str,
     valid_until: dt.date | None,
     version: int,
+    tax_rate_above: Decimal | None,
+    threshold_per: str | None,
+    threshold_price: Decimal | None,
 ) -> Entry:
     filed = status == Status.FILED.value and valid_until is not None
-    body = msgspec.json.encode(LookupOut(sku, filing_no, hs_code, tax_rate, status, filed, valid_until))
+    threshold = Threshold(threshold_per, threshold_price) if threshold_per and threshold_price else None  # type: ignore[arg-type]
+    body = msgspec.json.encode(
+        LookupOut(sku, filing_no, hs_code, tax_rate, status, filed, valid_until, tax_rate_above, threshold)
+    )
     return body, valid_until.toordinal() if filed and valid_until else -1, version
 
 
@@ -288,74 +309,6 @@ class LookupIndex:
         return None if found is None else msgspec.json.decode(found[0], type=LookupOut)
 
 
-class LineIn(msgspec.Struct, forbid_unknown_fields=True):
-    sku: str
-    quantity: int
-    unit_price: Decimal
-
-
-class DeclarationIn(msgspec.Struct, forbid_unknown_fields=True):
-    items: list[LineIn]
-
-
-class LineOut(msgspec.Struct):
-    sku: str
-    filing_no: str
-    hs_code: str
-    quantity: int
-    unit_price: Decimal
-    tax_rate: Decimal
-    tax: Decimal
-
-
-class DeclarationOut(msgspec.Struct):
-    lines: list[LineOut]
-    total_value: Decimal
-    total_tax: Decimal
-    within_order_limit: bool
-
-
-def check_declaration(index: LookupIndex, order: DeclarationIn, today: int) -> DeclarationOut:
-    """Price an order with each SKU's rate fixed at approval; any line that cannot be declared refuses it all."""
-    problems: list[Violation] = []
-    lines: list[LineOut] = []
-    if not order.items:
-        problems.append(Violation("/items", "required", "an order has at least one line"))
-    for i, item in enumerate(order.items):
-        if not 0 < item.quantity <= limits.MAX_QUANTITY:
-            problems.append(
-                Violation(
-                    pointer("items", i, "quantity"), "format.positive", f"quantity from 1 to {limits.MAX_QUANTITY:,}"
-                )
-            )
-        if not is_price(item.unit_price):
-            problems.append(
-                Violation(
-                    pointer("items", i, "unit_price"),
-                    "format.price",
-                    "a price in CNY > 0 and < 10⁸, to the fen at most",
-                )
-            )
-        found = index.record(item.sku, today)
-        if found is None:
-            problems.append(Violation(pointer("items", i, "sku"), "declaration.unknown_sku", f"no product {item.sku}"))
-        elif not found.declarable or found.filing_no is None or found.tax_rate is None:
-            why = f"{item.sku} is {found.status}" + (
-                f", its filing lapsed on {found.valid_until}" if found.status == "filed" else ""
-            )
-            problems.append(Violation(pointer("items", i, "sku"), "declaration.not_declarable", why))
-        elif not problems:
-            tax = line_tax(item.unit_price, item.quantity, found.tax_rate)
-            lines.append(
-                LineOut(item.sku, found.filing_no, found.hs_code, item.quantity, item.unit_price, found.tax_rate, tax)
-            )
-    if problems:
-        raise ValidationFailed(problems, "the order cannot be declared; no line was priced")
-    total_value = sum((line_value(line.unit_price, line.quantity) for line in lines), Decimal("0.00"))
-    total_tax = sum((line.tax for line in lines), Decimal("0.00"))
-    return DeclarationOut(lines, total_value, total_tax, total_value <= ORDER_LIMIT)
-
-
 async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:
     """A filing number, current or old: an old one names the number that superseded it and is not declarable."""
     async with ctx.db.reads() as tx:
@@ -364,6 +317,7 @@ async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:
     if issued is None or product is None:
         raise NotFound(f"no filing number {filing_no}")
     current = product.filing_no == filing_no
+    threshold = threshold_of(product)
     return FilingOut(
         sku=product.sku,
         filing_no=filing_no,
@@ -372,5 +326,13 @@ async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:
         status=product.status,
         declarable=current and lifecycle.declarable(product.status, product.valid_until, ctx.today()),
         valid_until=product.valid_until if current else issued.valid_until,
+        tax_rate_above=product.tax_rate_above,
+        threshold=threshold,
         superseded_by=issued.superseded_by,
     )
+
+
+def threshold_of(product: Product) -> Threshold | None:
+    if product.threshold_per is None or product.threshold_price is None:
+        return None
+    return Threshold(product.threshold_per, product.threshold_price)  # type: ignore[arg-type]

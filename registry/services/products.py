@@ -31,6 +31,7 @@ from registry.domain.records import (
     read_sku,
 )
 from registry.domain.reference import Reference, wco_subheadings
+from registry.domain.spec import net_content
 from registry.domain.violations import Violation, capped
 from registry.models import Product
 from registry.services import cursors, history, reference
@@ -106,6 +107,10 @@ def to_record(row: Product) -> ProductIn:
         images=list(row.images),
         documents=msgspec.convert(row.documents, list[Document]),
         monthly_units=row.monthly_units,
+        import_mode=row.import_mode,
+        item_record_no=row.item_record_no,
+        gtin=row.gtin,
+        declared_unit=row.declared_unit,
     )
 
 
@@ -124,6 +129,7 @@ def filing_of(row: Product) -> Filing:
 def to_out(row: Product) -> ProductOut:
     return ProductOut(
         **msgspec.structs.asdict(to_record(row)),
+        net_content=net_content(row.spec),
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -273,6 +279,7 @@ async def get(ctx: Context, sku: str, as_of: dt.datetime | None = None) -> Produ
 def from_state(sku: str, state: dict[str, Any]) -> ProductOut:
     """A record rebuilt from history: fields an event never named are at their empty value."""
     record = {name: state.get(name) for name in ProductOut.__struct_fields__ if name != "filing"}
+    record["net_content"] = net_content(record["spec"])
     for name in ("ingredients", "images", "documents"):
         record[name] = record[name] or []
     filing = {name: state.get(name) for name in FILING_FIELDS}

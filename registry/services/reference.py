@@ -63,8 +63,9 @@ async def get_set(ctx: Context, name: str) -> SetOut:
     return SetOut(name, row.version, row.data)
 
 
-async def put_set(ctx: Context, name: str, data: Any, actor: Principal) -> SetOut:
-    """Replace a set as a whole: checked, its version raised by one, the change in history."""
+async def put_set(ctx: Context, name: str, data: Any, actor: Principal, source: str | None = None) -> SetOut:
+    """Replace a set as a whole: checked, its version raised by one, the change in history (with where the data
+    came from, when it was loaded from a file: its name and SHA-256)."""
     _known(name)
     if problems := check_set(name, data):
         raise ValidationFailed(problems)
@@ -84,6 +85,7 @@ async def put_set(ctx: Context, name: str, data: Any, actor: Principal) -> SetOu
             action="reference_update",
             reference_name=name,
             changes={name: {"old": old_data, "new": data}, "version": {"old": old_version, "new": row.version}},
+            reason=source,
         )
     return SetOut(name, row.version, data)
 

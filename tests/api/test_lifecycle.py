@@ -64,6 +64,9 @@ async def test_the_sk2_example_is_submitted_approved_and_filed(client: Client, a
         "status": "filed",
         "declarable": True,
         "valid_until": NEXT_YEAR,
+        # Skin care: 15 % consumption tax from 10 CNY per ml of dutiable price (财税〔2016〕103号).
+        "tax_rate_above": "0.2306",
+        "threshold": {"per": "ml", "price": "10"},
     }
 
 

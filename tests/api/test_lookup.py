@@ -24,22 +24,37 @@ async def lookup(client: Client, auth: Auth, sku: str = SKU) -> Any:
 
 
 async def test_a_filed_sku_is_declarable_in_a_small_body(client: Client, auth: Auth) -> None:
-    await file_product(client, auth, UNTIL)
-    response = await lookup(client, auth)
+    await file_product(client, auth, UNTIL, sku="SHAMPOO", hs_code="3305100000")  # 13 % VAT, no consumption tax
+    response = await lookup(client, auth, "SHAMPOO")
     assert response.status_code == 200
     assert response.json() == {
-        "sku": SKU,
+        "sku": "SHAMPOO",
         "filing_no": "2025110201",
-        "hs_code": "3304990099",
+        "hs_code": "3305100000",
         "tax_rate": "0.091",
         "status": "filed",
         "declarable": True,
         "valid_until": UNTIL.isoformat(),
     }
     assert len(response.content) <= 200
-    full = await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))
+    full = await client.get("/v1/products/SHAMPOO", headers=auth("auditor"))
     assert len(full.content) > 4 * len(response.content)
     assert (await lookup(client, auth, "NOPE")).status_code == 404
+
+
+async def test_a_filing_under_a_price_threshold_carries_both_rates(client: Client, auth: Auth) -> None:
+    """Skin care (3304): 15 % consumption tax from 10 CNY per ml, so the filing has a rate below and one above."""
+    await file_product(client, auth, UNTIL)
+    body = (await lookup(client, auth)).json()
+    assert (body["tax_rate"], body["tax_rate_above"], body["threshold"]) == (
+        "0.091",
+        "0.2306",
+        {"per": "ml", "price": "10"},
+    )
+    batch = await client.post("/v1/lookup", json={"skus": [SKU]}, headers=auth("declaration"))
+    assert batch.json()["items"] == [body]
+    by_number = await client.get("/v1/filings/2025110201", headers=auth("declaration"))
+    assert (by_number.json()["tax_rate_above"], by_number.json()["threshold"]) == ("0.2306", body["threshold"])
 
 
 async def test_if_none_match_answers_304_until_the_record_changes(client: Client, auth: Auth) -> None:
@@ -150,27 +165,89 @@ async def test_who_may_look_up(client: Client, auth: Auth) -> None:
     assert (await client.post("/v1/declarations/check", json=order, headers=auth("reviewer"))).status_code == 403
 
 
-async def test_the_declaration_check_on_the_two_contract_rates(client: Client, auth: Auth) -> None:
-    await file_product(client, auth, UNTIL)  # 13 % VAT, no consumption tax: 9.1 %
-    rates = [{"prefix": "", "vat": "0.13"}, {"prefix": "3304", "vat": "0.13", "consumption_tax": "0.15"}]
-    await client.put("/v1/reference/tax-rates", json=rates, headers=auth("admin"))
-    await file_product(client, auth, UNTIL, "2025110202", sku="SK2-LUXE")  # approved now: 23.06 %
+async def check(client: Client, auth: Auth, order: dict[str, Any]) -> httpx.Response:
+    return await client.post("/v1/declarations/check", json=order, headers=auth("declaration"))
 
-    order = {
-        "items": [
-            {"sku": SKU, "quantity": 2, "unit_price": "1599.00"},
-            {"sku": "SK2-LUXE", "quantity": 1, "unit_price": "1234.56"},
-        ]
-    }
-    response = await client.post("/v1/declarations/check", json=order, headers=auth("declaration"))
+
+async def test_the_declaration_check_prices_each_line_as_customs_does(client: Client, auth: Auth) -> None:
+    declared = {"import_mode": "1210", "item_record_no": "SK2-FTE-230-A", "gtin": "4979006070354"}
+    await file_product(client, auth, UNTIL, **declared, declared_unit="瓶")  # 230 ml
+    await file_product(client, auth, UNTIL, "2025110202", sku="CREAM-60", spec="60ml", origin_country="FR")
+    # Rates change after approval: a filing keeps the terms it was approved with.
+    rates = [{"prefix": "", "vat": "0.09"}]
+    assert (await client.put("/v1/reference/tax-rates", json=rates, headers=auth("admin"))).status_code == 200
+
+    response = await check(client, auth, {"items": [{"sku": SKU, "quantity": 1, "unit_price": "1540.00"}]})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert [(line["sku"], line["tax_rate"], line["tax"]) for line in body["lines"]] == [
-        (SKU, "0.091", "291.02"),  # 3198.00 × 0.091 = 291.018 → 291.02
-        ("SK2-LUXE", "0.2306", "284.69"),  # 1234.56 × 0.2306 = 284.689536 → 284.69
+    line = body["lines"][0]
+    # 6.70 CNY/ml, under the threshold: VAT alone, 1,540 × 0.13 × 0.7 = 140.14.
+    taxes = (line["tax_rate"], line["consumption_tax"], line["vat"], line["tax"])
+    assert taxes == ("0.091", "0.00", "140.14", "140.14")
+    assert {name: line[name] for name in ("gcode", "gname", "item_record_no", "bar_code", "country", "unit")} == {
+        "gcode": "3304990099",
+        "gname": "SK-II 护肤精华露",
+        "item_record_no": "SK2-FTE-230-A",
+        "bar_code": "4979006070354",
+        "country": "116",
+        "unit": "142",
+    }
+
+    # A 60 ml cream at 2,800 CNY: 46.67 CNY/ml, consumption tax and VAT each to the fen.
+    cream = (await check(client, auth, {"items": [{"sku": "CREAM-60", "quantity": 1, "unit_price": "2800.00"}]})).json()
+    line = cream["lines"][0]
+    assert (line["tax_rate"], line["consumption_tax"], line["vat"], line["tax"]) == (
+        "0.2306",
+        "345.88",
+        "299.76",
+        "645.64",
+    )
+    assert (line["country"], line["item_record_no"], line["bar_code"], line["unit"]) == ("305", None, None, None)
+
+    # Freight and insurance are part of the dutiable value, shared by value.
+    order = {
+        "items": [
+            {"sku": SKU, "quantity": 1, "unit_price": "300.00"},
+            {"sku": "CREAM-60", "quantity": 1, "unit_price": "100.00"},
+        ],
+        "freight": "20.00",
+        "insurance": "1.00",
+    }
+    shared = (await check(client, auth, order)).json()
+    assert [line["dutiable_value"] for line in shared["lines"]] == ["315.75", "105.25"]
+    assert (shared["total_value"], shared["freight"], shared["insurance"], shared["dutiable_value"]) == (
+        "400.00",
+        "20.00",
+        "1.00",
+        "421.00",
+    )
+    assert shared["total_tax"] == "38.31"  # 315.75 and 105.25 at 9.1 %: 28.73 + 9.58
+
+
+async def test_one_piece_above_the_order_limit_is_declared_at_full_rates(client: Client, auth: Auth) -> None:
+    bag: dict[str, Any] = {
+        "sku": "BAG-1",
+        "category": "apparel",
+        "hs_code": "4202220000",
+        "spec": "1件",
+        "ingredients": [],
+    }
+    await file_product(client, auth, UNTIL, **bag)
+    one = (await check(client, auth, {"items": [{"sku": "BAG-1", "quantity": 1, "unit_price": "5600.00"}]})).json()
+    assert (one["within_order_limit"], one["single_piece_exception"]) == (False, True)
+    assert (one["lines"][0]["tax_rate"], one["lines"][0]["tax"]) == ("0.13", "728.00")  # no 30 % reduction
+    two = (await check(client, auth, {"items": [{"sku": "BAG-1", "quantity": 2, "unit_price": "2800.00"}]})).json()
+    assert (two["within_order_limit"], two["single_piece_exception"]) == (False, False)
+
+
+async def test_a_bonded_record_without_its_item_number_cannot_be_declared(client: Client, auth: Auth) -> None:
+    await file_product(client, auth, UNTIL, import_mode="1210")
+    response = await check(client, auth, {"items": [{"sku": SKU, "quantity": 1, "unit_price": "100.00"}]})
+    assert response.status_code == 422
+    assert [(v["field"], v["code"]) for v in response.json()["violations"]] == [
+        ("/items/0/sku", "declaration.item_record_no")
     ]
-    assert body["lines"][0]["filing_no"] == "2025110201"
-    assert (body["total_value"], body["total_tax"], body["within_order_limit"]) == ("4432.56", "575.71", True)
+    assert (await lookup(client, auth)).json()["declarable"] is True  # a look-up still finds the filing
 
 
 async def test_the_5000_cny_order_limit(client: Client, auth: Auth) -> None:

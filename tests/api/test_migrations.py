@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -99,3 +100,54 @@ def _carry_over(url: str) -> None:
     utc = dt.UTC
     assert sorted(reviewed) == [("OLD-FILED", filed.replace(tzinfo=utc)), ("OLD-WAITING", None)]
     assert submitted == [("OLD-WAITING", True, at.replace(tzinfo=utc))]
+
+
+async def test_filings_approved_before_the_tax_terms_get_the_vat_and_consumption_tax_of_their_rate(
+    database_url: str,
+) -> None:
+    """0005: a filing's composite rate was made of the tax-rates row of its HS code; the row's VAT and consumption
+    tax are written beside it, so the order check can price it line by line."""
+    await asyncio.to_thread(_tax_terms, database_url)
+
+
+def _tax_terms(url: str) -> None:
+    schema.downgrade(url, "0004")
+    row = (
+        "INSERT INTO product (sku, brand, brand_key, name_cn, spec, category, hs_code, origin_country, ingredients, "
+        "images, documents, version, created_at, updated_at, status, filing_no, valid_until, tax_rate, "
+        "rejection_reasons) VALUES (:sku, 'b', 'b', 'n', '750ml', 'food', :hs, 'FR', '[]', '[]', '[]', 3, :at, :at, "
+        ":status, :no, :until, :rate, '[]')"
+    )
+    at = dt.datetime(2026, 1, 2, 3, 4, 5)
+
+    async def insert() -> None:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.begin() as connection:
+                for sku, hs, status, no, rate in (
+                    ("WINE", "2204210000", "filed", "2025110301", "0.1789"),
+                    ("HONEY", "0409000000", "expired", "2025110302", "0.063"),
+                    ("DRAFT", "3304990099", "unfiled", None, None),
+                ):
+                    until = dt.date(2027, 1, 1) if no else None
+                    values = {"sku": sku, "hs": hs, "at": at, "status": status, "no": no, "until": until, "rate": rate}
+                    await connection.execute(text(row), values)
+        finally:
+            await engine.dispose()
+
+    async def read() -> list[Any]:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.connect() as connection:
+                columns = (Product.sku, Product.vat, Product.consumption_tax, Product.tax_rate_above)
+                return list((await connection.execute(select(*columns).order_by(Product.sku))).all())
+        finally:
+            await engine.dispose()
+
+    asyncio.run(insert())
+    schema.upgrade(url)
+    assert asyncio.run(read()) == [
+        ("DRAFT", None, None, None),
+        ("HONEY", Decimal("0.09"), Decimal("0"), None),
+        ("WINE", Decimal("0.13"), Decimal("0.10"), None),
+    ]

@@ -17,9 +17,9 @@ import pytest
 
 from registry.api.keys import KeyIn
 from registry.api.lookup import SkusIn
+from registry.domain.declaration import DeclarationIn, LineIn
 from registry.domain.lifecycle import ActionIn, ReviewIn
 from registry.domain.records import Document, ProductIn, ProductPatch
-from registry.services.lookup import DeclarationIn, LineIn
 from tests.api.conftest import Auth
 from tests.samples import TODAY, sk2
 

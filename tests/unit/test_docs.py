@@ -25,7 +25,8 @@ def test_the_routes_table_names_every_operation_and_its_roles() -> None:
 # Rule codes as the code writes them: the dotted ids of the rule families, and the three plain ones.
 CODE = re.compile(
     r'"(required|type|unknown_field|'
-    r"(?:format|hs|ingredients|origin|documents|images|filing|lifecycle|import|declaration|range|tax)\.[a-z_]+)\""
+    r"(?:format|hs|ingredients|origin|documents|images|filing|lifecycle|import|declaration|range|tax|positive_list)"
+    r"\.[a-z_]+)\""
 )
 
 

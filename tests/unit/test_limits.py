@@ -13,10 +13,19 @@ import pytest
 from sqlalchemy import String
 
 from registry.db import Base
-from registry.domain import limits, rules
+from registry.domain import customs, limits, rules
 from registry.domain.alerts import AlertKind, AlertStatus, document_alerts, filing_alerts, review_alerts
 from registry.domain.lifecycle import REVIEW, SYSTEM_EXPIRY, Action
-from registry.domain.records import Category, Document, DocumentKind, ProductIn, Status, brand_key
+from registry.domain.records import (
+    NET_UNITS,
+    Category,
+    Document,
+    DocumentKind,
+    ImportMode,
+    ProductIn,
+    Status,
+    brand_key,
+)
 from registry.domain.reference import SET_NAMES
 from registry.services.context import Principal
 from registry.services.keys import ROLES
@@ -70,6 +79,15 @@ LONGEST: dict[str, Callable[[], int]] = {
     "product.status": lambda: _longest(Status),
     "product.filing_no": lambda: 10,
     "product.tax_rate": lambda: len("0.9999"),  # a composite rate is at most 1, to 4 places
+    "product.tax_rate_above": lambda: len("0.9999"),
+    "product.vat": lambda: len("0.9999"),  # a rate is a fraction below 1, to 4 places
+    "product.consumption_tax": lambda: len("0.9999"),
+    "product.threshold_per": lambda: _longest(NET_UNITS),
+    "product.threshold_price": lambda: len("99999999.99"),  # a price < 10⁸ to the fen
+    "product.import_mode": lambda: _longest(ImportMode),
+    "product.item_record_no": lambda: 30,
+    "product.gtin": lambda: max(customs.GTIN_LENGTHS),
+    "product.declared_unit": lambda: _longest(customs.units()),
     "history_event.actor": _longest_actor,
     "history_event.action": lambda: _longest([*Action, "create", "update", "import", "reference_update", REVIEW]),
     "history_event.sku": lambda: limits.SKU,
