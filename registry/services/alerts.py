@@ -33,7 +33,7 @@ from registry.domain.records import Document, Status
 from registry.models import Alert, Outbox, Product
 from registry.services import cursors
 from registry.services.context import Context, Principal
-from registry.services.filings import move
+from registry.services.filings import move_many
 from registry.services.products import filing_state
 
 log = logging.getLogger("registry.alerts")
@@ -128,13 +128,13 @@ async def _expire_batch(ctx: Context, thresholds: Sequence[int]) -> tuple[int, i
                 .with_for_update(skip_locked=True)
             )
         ).all()
+        target = lifecycle.next_status(Status.FILED, Action.EXPIRE)
+        assert target is not None
+        moves = [(row, filing_state(row), f"valid_until {row.valid_until} passed") for row in rows]
+        await move_many(tx, moves, Action.EXPIRE, target, lifecycle.SYSTEM_EXPIRY, now)
         due: list[Due] = []
         for row in rows:
-            target = lifecycle.next_status(Status(row.status), Action.EXPIRE)
-            assert target is not None  # the query took filed records only
-            reason = f"valid_until {row.valid_until} passed"
-            await move(tx, row, Action.EXPIRE, target, filing_state(row), lifecycle.SYSTEM_EXPIRY, now, reason)
-            assert row.valid_until is not None
+            assert row.valid_until is not None  # the query took filed records only
             due += filing_alerts(row.sku, row.filing_no, row.valid_until, today, thresholds)
         raised = await raise_alerts(tx, due, now)
     ctx.changed(rows)

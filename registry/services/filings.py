@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -24,7 +24,7 @@ from registry.domain.violations import Violation
 from registry.models import PRODUCT_TABLE, Alert, FilingNumber, Product, Submission
 from registry.services import history, reference
 from registry.services.context import Context, Principal
-from registry.services.history import EventOut
+from registry.services.history import EventOut, NewEvent
 from registry.services.products import (
     check_version,
     filing_changes,
@@ -135,26 +135,45 @@ async def move(
     now: dt.datetime,
     reason: str | None,
 ) -> None:
-    """The one way a filing's status changes: the new status, the version raised, and its history event.
+    """One filing's status change: `move_many` of one."""
+    await move_many(tx, [(row, before, reason)], action, target, actor, now)
 
-    `before` is the filing as it was when the action began (`filing_state`), so the event names every
-    filing field the action changed.
+
+async def move_many(
+    tx: AsyncSession,
+    moves: Sequence[tuple[Product, dict[str, Any], str | None]],
+    action: Action,
+    target: Status,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    """The one way filings' statuses change: the new status, each version raised, and an event each, written by
+    one flush and one append however many records move (the expiry scan moves hundreds at a time).
+
+    Each move is `(row, before, reason)`: `before` the filing as it was when the action began (`filing_state`),
+    so the event names every filing field the action changed.
     """
-    from_status = row.status
-    row.status = target.value
-    row.updated_at = now
+    sources = [row.status for row, _, _ in moves]
+    for row, _, _ in moves:
+        row.status = target.value
+        row.updated_at = now
     await tx.flush()
-    await history.append(
+    await history.append_many(
         tx,
-        at=now,
-        actor=actor,
-        action=action.value,
-        sku=row.sku,
-        version=row.version,
-        from_status=from_status,
-        to_status=target.value,
-        changes=filing_changes(before, filing_state(row)),
-        reason=reason,
+        [
+            NewEvent(
+                at=now,
+                actor=actor,
+                action=action.value,
+                sku=row.sku,
+                version=row.version,
+                from_status=source,
+                to_status=target.value,
+                changes=filing_changes(before, filing_state(row)),
+                reason=reason,
+            )
+            for (row, before, reason), source in zip(moves, sources, strict=True)
+        ],
     )
 
 

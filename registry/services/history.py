@@ -7,13 +7,13 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import history as chain
 from registry.domain.errors import NotFound
 from registry.domain.records import read_sku
-from registry.models import HISTORY_TABLE, HistoryEvent, HistoryHead
+from registry.models import HISTORY_TABLE, HistoryEvent, HistoryHead, UtcDateTime
 from registry.services.context import Context
 
 OFF_LOOP = 64  # events appended at once past which their hashing leaves the event loop
@@ -139,12 +139,46 @@ async def verify(ctx: Context) -> VerifyOut:
     return VerifyOut(ok=bad is None, events=check.count, first_bad_seq=bad)
 
 
+# A record as it was: each field's value from the last event (by seq) that changed it, the first event's moment
+# and the last changing event's moment and version. The database does the walk over the events and answers a row
+# a field, so a record with a thousand events costs what one with ten does on this side. Each value is JSON text.
+_AS_OF = {
+    "sqlite": """
+        SELECT e.key, e.value -> '$.new', max(h.seq) FROM history_event h, json_each(h.changes) e
+            WHERE h.sku = :sku AND h.at <= :as_of GROUP BY e.key
+        UNION ALL SELECT '#created', json_quote(at), min(seq) FROM history_event WHERE sku = :sku AND at <= :as_of
+        UNION ALL SELECT '#updated', json_array(at, version), max(seq) FROM history_event
+            WHERE sku = :sku AND at <= :as_of AND changes != '{}'
+    """,
+    "postgresql": """
+        (SELECT DISTINCT ON (e.key) e.key, (e.value -> 'new')::text, h.seq
+            FROM history_event h, jsonb_each(h.changes) e WHERE h.sku = :sku AND h.at <= :as_of
+            ORDER BY e.key, h.seq DESC)
+        UNION ALL (SELECT '#created', to_jsonb(at)::text, seq FROM history_event
+            WHERE sku = :sku AND at <= :as_of ORDER BY seq LIMIT 1)
+        UNION ALL (SELECT '#updated', jsonb_build_array(at, version)::text, seq FROM history_event
+            WHERE sku = :sku AND at <= :as_of AND changes != '{}'::jsonb ORDER BY seq DESC LIMIT 1)
+    """,
+}
+
+
 async def replay_product(ctx: Context, sku: str, as_of: dt.datetime) -> dict[str, Any] | None:
     """The record's wire fields as they were at `as_of`, rebuilt from its events; None before it existed."""
+    dialect = "postgresql" if ctx.db.engine.dialect.name == "postgresql" else "sqlite"
+    query = text(_AS_OF[dialect]).bindparams(bindparam("as_of", type_=UtcDateTime()))
     async with ctx.db.reads() as tx:
-        rows = await tx.execute(
-            select(HistoryEvent.at, HistoryEvent.version, HistoryEvent.changes)
-            .where(HistoryEvent.sku == sku, HistoryEvent.at <= as_of)
-            .order_by(HistoryEvent.seq)
-        )
-        return chain.replay({"at": at, "version": version, "changes": changes} for at, version, changes in rows)
+        rows = (await tx.execute(query, {"sku": sku, "as_of": as_of})).all()
+    found = {name: value for name, value, seq in rows if seq is not None}
+    if "#created" not in found:
+        return None
+    state: dict[str, Any] = {name: msgspec.json.decode(value) for name, value in found.items() if name[0] != "#"}
+    state["created_at"] = _moment(msgspec.json.decode(found["#created"]))
+    at, state["version"] = msgspec.json.decode(found["#updated"])
+    state["updated_at"] = _moment(at)
+    return state
+
+
+def _moment(text: str) -> dt.datetime:
+    """A moment as the database writes it in JSON: naive UTC on SQLite, with its offset on PostgreSQL."""
+    moment = dt.datetime.fromisoformat(text)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import operator
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -77,30 +79,41 @@ class FilingOut(LookupOut, omit_defaults=True):
     superseded_by: str | None = None
 
 
-# (body, last_day, version): the body encoded with declarable true when filed, false otherwise; the ordinal of
-# valid_until while filed, -1 when never declarable; the record's version. A plain tuple of atoms, which the
-# garbage collector stops tracking: a million entries never lengthen a collection (a NamedTuple stays tracked).
-Entry = tuple[bytes, int, int]
-
-
-def _entry(
+def encode(
     sku: str,
     filing_no: str | None,
     hs_code: str,
     tax_rate: Decimal | None,
     status: str,
     valid_until: dt.date | None,
-    version: int,
     tax_rate_above: Decimal | None,
     threshold_per: str | None,
     threshold_price: Decimal | None,
-) -> Entry:
+) -> tuple[bytes, int]:
+    """The look-up body, with declarable true when filed (a read past valid_until turns it false), and the
+    ordinal of its last declarable day (-1: never)."""
     filed = status == Status.FILED.value and valid_until is not None
     threshold = Threshold(threshold_per, threshold_price) if threshold_per and threshold_price else None  # type: ignore[arg-type]
     body = msgspec.json.encode(
         LookupOut(sku, filing_no, hs_code, tax_rate, status, filed, valid_until, tax_rate_above, threshold)
     )
-    return body, valid_until.toordinal() if filed and valid_until else -1, version
+    return body, valid_until.toordinal() if filed and valid_until else -1
+
+
+_VALID_UNTIL = b'"valid_until":"'
+
+
+def last_day(body: bytes) -> int:
+    """The ordinal of the last day a body declared true is declarable, read back from it; -1 when never."""
+    if _TRUE not in body:
+        return -1
+    at = body.index(_VALID_UNTIL) + len(_VALID_UNTIL)
+    return dt.date.fromisoformat(body[at : at + 10].decode()).toordinal()
+
+
+def etag(body: bytes) -> str:
+    """A strong ETag: the representation's own digest, the same on every instance and after a restart."""
+    return f'"{hashlib.blake2b(body, digest_size=8).hexdigest()}"'
 
 
 class _Bodies(dict[str, bytes | None]):
@@ -112,18 +125,24 @@ class _Bodies(dict[str, bytes | None]):
 
 class LookupIndex:
     """SKU → encoded look-up body for every product, kept current by this instance's writes, by polling and,
-    on PostgreSQL, by NOTIFY."""
+    on PostgreSQL, by NOTIFY.
+
+    One dictionary entry a product, its body and nothing else (about 290 bytes a record with its SKU): `declarable`
+    and the day a filing lapses are read from the body, the ETag is the body's digest. The filed SKUs that have
+    lapsed as of `_today` are kept in a set (found when the day turns, from `_lapse_on`: last valid day → SKUs), so
+    that a look-up is one dictionary read and a set test, done in C.
+    """
 
     def __init__(self, ctx: Context, staleness_ms: int) -> None:
         self._ctx = ctx
-        self._entries: dict[str, Entry] = {}
-        # For batches, which are counted per SKU: the bodies alone, and the filed SKUs that have lapsed as of
-        # `_today` (found when the day turns, from `_lapse_on`: last valid day → SKUs), so that a look-up in a
-        # batch is one dictionary read, done in C.
         self._bodies = _Bodies()
         self._lapsed: set[str] = set()
         self._lapse_on: dict[int, list[str]] = {}
         self._today = ctx.today().toordinal()
+        # The version of each SKU written since a refresh began, with that refresh's number: a refresh whose read
+        # began before such a write committed must not step the SKU back to the older row it read.
+        self._recent: dict[str, tuple[int, int]] = {}
+        self._refreshes = 0
         self._seq = 0
         self._interval = max(staleness_ms, 10) / 2000
         self._task: asyncio.Task[None] | None = None
@@ -133,56 +152,74 @@ class LookupIndex:
         ctx.watchers.append(self.apply)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._bodies)
 
     def apply(self, rows: Sequence[Any]) -> None:
         """Take in products this instance just changed (their transaction has committed): rows with the look-up
         columns as attributes, or tuples of them in `lookup_columns` order."""
         for row in rows:
-            self._put(*(row if isinstance(row, tuple) else lookup_columns(row)))
+            sku, *fields, version = _ordered(row if isinstance(row, tuple) else lookup_columns(row))
+            known = self._recent.get(sku)
+            if known is not None and known[0] > version:  # a later write of this instance was applied already
+                continue
+            self._recent[sku] = (version, self._refreshes)
+            self._put(sku, *encode(sku, *fields))
 
-    def _put(self, sku: str, *fields: Any) -> None:
-        entry = _entry(sku, *fields)
-        body, last_day, version = entry
-        current = self._entries.get(sku)
-        if current is not None and current[2] > version:  # never step back to an older read
-            return
-        self._entries[sku] = entry
+    def _read(self, row: Sequence[Any]) -> None:
+        """Take in a product as a refresh read it, unless this instance has applied a later version since."""
+        sku, *fields, version = _ordered(row)
+        known = self._recent.get(sku)
+        if known is None or known[0] <= version:
+            self._put(sku, *encode(sku, *fields))
+
+    def _put(self, sku: str, body: bytes, day: int) -> None:
         self._bodies[sku] = body
         self._lapsed.discard(sku)
-        if last_day >= 0:
-            if last_day < self._today:
+        if day >= 0:
+            if day < self._today:
                 self._lapsed.add(sku)
             else:
-                self._lapse_on.setdefault(last_day, []).append(sku)
+                self._lapse_on.setdefault(day, []).append(sku)
 
     def _turn_day(self, today: int) -> None:
         """Bring `_lapsed` to `today`: forward by the days that passed, backward (a clock set back) by a rebuild."""
         if today > self._today:
             for day in sorted(day for day in self._lapse_on if day < today):
                 for sku in self._lapse_on.pop(day):
-                    entry = self._entries.get(sku)
-                    if entry is not None and entry[1] == day:
+                    body = self._bodies[sku]
+                    if body is not None and last_day(body) == day:  # not changed since it was listed
                         self._lapsed.add(sku)
         else:
-            self._lapsed = {sku for sku, (_, last_day, _) in self._entries.items() if 0 <= last_day < today}
-            self._lapse_on = {}
-            for sku, (_, last_day, _) in self._entries.items():
-                if last_day >= today:
-                    self._lapse_on.setdefault(last_day, []).append(sku)
+            self._lapsed, self._lapse_on = set(), {}
+            for sku, body in self._bodies.items():
+                day = last_day(body) if body is not None else -1
+                if 0 <= day < today:
+                    self._lapsed.add(sku)
+                elif day >= today:
+                    self._lapse_on.setdefault(day, []).append(sku)
         self._today = today
 
     async def load(self) -> None:
         """Read every product once; changes from the head's seq on are picked up by `refresh`."""
+        started = time.perf_counter()
         async with self._ctx.db.reads() as tx:
             self._seq = await tx.scalar(select(HistoryHead.last_seq).where(HistoryHead.id == 1)) or 0
             result = await tx.stream(select(*_COLUMNS).execution_options(yield_per=10_000))
             async for row in result:
-                self._put(*row)
-        log.info("look-up index loaded: %d products", len(self._entries))
+                self._read(row)
+        log.info("look-up index loaded: %d products in %.1f s", len(self), time.perf_counter() - started)
 
     async def refresh(self) -> int:
         """Re-read the products changed since the last look; returns how many."""
+        began = self._refreshes
+        self._refreshes += 1
+        try:
+            return await self._refresh()
+        finally:  # what this instance wrote before the read began, the read saw: no need to remember it
+            if self._recent:
+                self._recent = {sku: seen for sku, seen in self._recent.items() if seen[1] > began}
+
+    async def _refresh(self) -> int:
         async with self._ctx.db.reads() as tx:
             head = await tx.scalar(select(HistoryHead.last_seq).where(HistoryHead.id == 1)) or 0
             if head <= self._seq:
@@ -197,7 +234,7 @@ class LookupIndex:
             for start in range(0, len(skus), 500):
                 rows = await tx.execute(select(*_COLUMNS).where(Product.sku.in_(skus[start : start + 500])))
                 for row in rows:
-                    self._put(*row)
+                    self._read(row)
         self._seq = head
         return len(skus)
 
@@ -274,13 +311,16 @@ class LookupIndex:
 
     def body(self, sku: str, today: int) -> tuple[bytes, str] | None:
         """The encoded look-up and its ETag, with `declarable` as of the day `today` (an ordinal)."""
-        entry = self._entries.get(sku if sku.isascii() else read_sku(sku))
-        if entry is None:
+        if today != self._today:
+            self._turn_day(today)
+        if not sku.isascii():
+            sku = read_sku(sku)
+        body = self._bodies[sku]
+        if body is None:
             return None
-        body, last_day, version = entry
-        if 0 <= last_day < today:
-            return body.replace(_TRUE, _FALSE, 1), f'"{version}-0"'
-        return body, f'"{version}-{1 if last_day >= 0 else 0}"'
+        if sku in self._lapsed:
+            body = body.replace(_TRUE, _FALSE, 1)
+        return body, etag(body)
 
     def batch(self, skus: Sequence[str], today: int) -> bytes:
         """`{items, missing}` for SKUs in request order: an item per position, each unknown SKU once."""
@@ -307,6 +347,12 @@ class LookupIndex:
     def record(self, sku: str, today: int) -> LookupOut | None:
         found = self.body(sku, today)
         return None if found is None else msgspec.json.decode(found[0], type=LookupOut)
+
+
+def _ordered(columns: Sequence[Any]) -> tuple[Any, ...]:
+    """Look-up columns (LOOKUP_COLUMNS order) as `encode` takes them, with the version last."""
+    sku, filing_no, hs_code, tax_rate, status, valid_until, version, above, per, price = columns
+    return sku, filing_no, hs_code, tax_rate, status, valid_until, above, per, price, version
 
 
 async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:

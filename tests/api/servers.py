@@ -35,11 +35,13 @@ def serving(database_url: str, **env: str) -> AbstractContextManager[str]:
     return _running([*command, "--no-access-log", "--log-level", "warning"], port, database_url, None, env)
 
 
-def serving_shipped(database_url: str, output: IO[bytes] | None = None, **env: str) -> AbstractContextManager[str]:
-    """The same, started as users start it: `registry serve`, its own server settings and logging; `output` takes
-    the process's stdout and stderr."""
+def serving_shipped(
+    database_url: str, output: IO[bytes] | None = None, *args: str, **env: str
+) -> AbstractContextManager[str]:
+    """The same, started as users start it: `registry serve` (with `args`, such as `--workers 2`), its own server
+    settings and logging; `output` takes the process's stdout and stderr."""
     port = free_port()
-    command = [sys.executable, "-m", "registry", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "registry", "serve", "--port", str(port), *args]
     return _running(command, port, database_url, output, env)
 
 

@@ -13,10 +13,11 @@ import httpx
 import pytest
 
 from tests.api.conftest import PG_URL, own_database
-from tests.api.servers import make_keys, serving
+from tests.api.servers import make_keys, serving, serving_shipped
 from tests.samples import sk2
 
 WRITERS, CHANGES, RECORDS, READERS = 20, 200, 10, 4
+SKU = "SK2-FTE-230"
 Instances = tuple[list[str], dict[str, str]]
 
 
@@ -130,3 +131,27 @@ def test_a_change_reaches_the_other_instance_by_notify(
                         time.sleep(0.005)
                     delays.append(time.monotonic() - start)
     print(f"\nchange visible on the other instance after {', '.join(f'{d * 1000:.0f}' for d in delays)} ms")
+
+
+def test_two_workers_each_keep_their_index_exact(database_url: str) -> None:
+    """`registry serve --workers 2`: each worker loads its own index and follows the same change feed, so a
+    change made through one is answered by both within the staleness."""
+    keys = make_keys(database_url, "catalog", "reviewer", "declaration")
+    with (
+        serving_shipped(database_url, None, "--workers", "2", REGISTRY_LOOKUP_STALENESS_MS="200") as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
+
+        def as_(role: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {keys[role]}"}
+
+        assert client.post("/v1/products", json=sk2(), headers=as_("catalog")).status_code == 201
+        assert client.post(f"/v1/products/{SKU}/filing/submit", headers=as_("catalog")).status_code == 200
+        approve = {"filing_no": "2025110201", "valid_until": "2099-01-01"}
+        assert client.post(f"/v1/products/{SKU}/filing/approve", json=approve, headers=as_("reviewer")).is_success
+        time.sleep(1.0)  # 5 × the staleness: every worker has polled since
+        # Each on a new connection, which the kernel hands to either worker.
+        answers = [httpx.get(f"{url}/v1/lookup/{SKU}", headers=as_("declaration")) for _ in range(40)]
+    assert {(a.status_code, a.json()["declarable"], a.json()["filing_no"]) for a in answers} == {
+        (200, True, "2025110201")
+    }

@@ -66,12 +66,12 @@ request = function() return pool[math.random(1, 2000)] end
 """
 
 
-def products() -> list[dict[str, object]]:
+def products(count: int) -> list[dict[str, object]]:
     base = msgspec.to_builtins(normalize(msgspec.convert(sk2(), ProductIn)))
     base.pop("sku")
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     rows = []
-    for n in range(PRODUCTS):
+    for n in range(count):
         filed = n % 10 != 0
         rows.append(
             {
@@ -94,27 +94,30 @@ def products() -> list[dict[str, object]]:
     return rows
 
 
-async def prepare(url: str) -> dict[str, str]:
+async def prepare(url: str, count: int) -> dict[str, str]:
     await asyncio.to_thread(schema.upgrade, url)
     db = Database(Settings(database_url=url))
-    rows = products()
+    rows = products(count)
     async with db.writes.begin() as tx:
         for start in range(0, len(rows), 5000):
             await tx.execute(insert(Product), rows[start : start + 5000])
+    del rows
     ctx = Context(db=db)
     made = {role: await keys.create(ctx, role, f"bench {role}") for role in ("declaration", "catalog", "admin")}
     await db.dispose()
     return made
 
 
-def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`registry serve` as users run it (its defaults: uvloop, its HTTP protocol, its logging), or the ceiling
-    under the same settings (tests/bench/ceiling.py takes them from the same place)."""
+def serve(target: str, port: int, env: dict[str, str], *args: str, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """`registry serve` as users run it (its defaults: uvloop, its HTTP protocol, its logging; `args` such as
+    `--workers 2`), or the ceiling under the same settings (tests/bench/ceiling.py takes them from the same
+    place). With `log`, the server's output goes to that file."""
     if target == "registry":
-        command = [sys.executable, "-m", "registry", "serve", "--port", str(port)]
+        command = [sys.executable, "-m", "registry", "serve", "--port", str(port), *args]
     else:
         command = [sys.executable, "-m", "tests.bench.ceiling", str(port)]
-    process = subprocess.Popen(command, env={**os.environ, **env})
+    output = log.open("ab") if log else None
+    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=output, stderr=output)
     for _ in range(600):
         try:
             httpx.get(f"http://127.0.0.1:{port}/v1/lookup/B000001", timeout=1)
@@ -170,7 +173,7 @@ with httpx.Client(base_url="http://127.0.0.1:{port}", headers=headers, timeout=3
             break
         sku = f"W{{n:06d}}"
         client.post("/v1/products", json=sk2(sku=sku))
-        client.patch(f"/v1/products/{{sku}}", json={{"usage": "更新"}}, headers={{"If-Match": "*"}})
+        client.patch(f"/v1/products/{{sku}}", json={{"usage": "更新"}}, headers={{"If-Match": '"1"'}})
 print(f"bulk writer: {{2 * n}} writes ({{n}} creates, {{n}} updates)", flush=True)
 """
     return subprocess.Popen([sys.executable, "-c", code])
@@ -184,63 +187,137 @@ def index_bytes_per_record(count: int = 1_000_000) -> float:
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for n in range(count):  # the SKU strings are counted too: the index is what keeps them
-        index._put(f"B{n:07d}", f"{4000000000 + n}", "3304990099", rate, "filed", days[n % 700], 3, None, None, None)
+        index._read((f"B{n:07d}", f"{4000000000 + n}", "3304990099", rate, "filed", days[n % 700], 3, None, None, None))
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     return used / count
 
 
-async def main() -> None:
-    get_lua = GET_LUA.replace("%d", str(PRODUCTS - 1))
-    post_lua = POST_LUA.replace("%d", str(PRODUCTS - 1))
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        made = await prepare(url)
-        ceiling_port, port = free_port(), free_port()
-        env = {"REGISTRY_DATABASE_URL": url}  # every other setting at its default, as users run it
-        # Both servers stay up (an idle one costs nothing) and every round measures the ceiling next to the
-        # look-ups, so each ratio compares runs made within a minute of each other on this shared machine.
-        ceiling = serve("ceiling", ceiling_port, env)
-        server = serve("registry", port, env)
+def loaded_in(log: Path) -> float:
+    """Seconds the server took to load its look-up index, as it logged them."""
+    found = re.findall(r"look-up index loaded: \d+ products in ([\d.]+) s", log.read_text(errors="replace"))
+    return float(found[-1]) if found else float("nan")
+
+
+def figures(runs: list[tuple[float, float, float]], base: list[tuple[float, float, float]]) -> dict[str, float]:
+    """Medians of a measurement's runs, its ratio to the ceiling's median, and the spread of its runs."""
+    rps, p50, p99 = median(runs)
+    ceiling = median(base)
+    return {
+        "rps": round(rps),
+        "ratio": round(rps / ceiling[0], 3),
+        "p50_ms": round(p50, 2),
+        "p99_ms": round(p99, 2),
+        "p99_ratio": round(p99 / ceiling[2], 2),
+        "rps_min": round(min(run[0] for run in runs)),
+        "rps_max": round(max(run[0] for run in runs)),
+    }
+
+
+async def measure(count: int, folder: Path, workers: bool) -> dict[str, object]:
+    """One scale: `count` products; the shipped command, the same with every request logged, and (at
+    `workers`) two workers, each measured in the same rounds as the ceiling."""
+    url = f"sqlite+aiosqlite:///{folder / f'bench-{count}.db'}"
+    made = await prepare(url, count)
+    get_lua = GET_LUA.replace("%d", str(count - 1))
+    post_lua = POST_LUA.replace("%d", str(count - 1))
+    env = {"REGISTRY_DATABASE_URL": url}  # every other setting at its default, as users run it
+    key = made["declaration"]
+    servers: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
+        "ceiling": ("ceiling", env, ()),
+        "shipped": ("registry", env, ()),
+    }
+    servers["all_logged"] = ("registry", {**env, "REGISTRY_ACCESS_LOG": "all", "REGISTRY_SCHEDULER": "off"}, ())
+    if workers:
+        servers["workers2"] = ("registry", {**env, "REGISTRY_SCHEDULER": "off"}, ("--workers", "2"))
+    ports = {name: free_port() for name in servers}
+    logs = {name: folder / f"{name}-{count}.log" for name in servers}
+    # Every server stays up (an idle one costs nothing) and each round measures the ceiling next to the others,
+    # so each ratio compares runs made within a minute of each other on this shared machine.
+    started = {}
+    for name, (target, environment, args) in servers.items():
+        started[name] = serve(target, ports[name], environment, *args, log=logs[name])
+    runs: dict[str, list[tuple[float, float, float]]] = {}
+    try:
+        auth = {"Authorization": f"Bearer {key}"}
+        port = ports["shipped"]
+        sizes = {
+            "lookup_bytes": len(httpx.get(f"http://127.0.0.1:{port}/v1/lookup/B000001", headers=auth).content),
+            "record_bytes": len(
+                httpx.get(
+                    f"http://127.0.0.1:{port}/v1/products/B000001",
+                    headers={"Authorization": f"Bearer {made['admin']}"},
+                ).content
+            ),
+        }
+        for n in range(RUNS):
+            for name in servers:
+                one = wrk(ports[name], get_lua, "none" if name == "ceiling" else key, warm=n == 0)
+                runs.setdefault(f"{name}.get", []).append(one)
+                if name != "ceiling":
+                    runs.setdefault(f"{name}.post", []).append(wrk(ports[name], post_lua, key, warm=n == 0))
+        bulk = writer(port, made["catalog"], stop_after=SECONDS * RUNS + 5)
+        time.sleep(1)
         try:
-            auth = {"Authorization": f"Bearer {made['declaration']}"}
-            lookup_size = len(httpx.get(f"http://127.0.0.1:{port}/v1/lookup/B000001", headers=auth).content)
-            admin = {"Authorization": f"Bearer {made['admin']}"}
-            record_size = len(httpx.get(f"http://127.0.0.1:{port}/v1/products/B000001", headers=admin).content)
-            key = made["declaration"]
-            runs: dict[str, list[tuple[float, float, float]]] = {"base": [], "one": [], "many": [], "busy": []}
-            for n in range(RUNS):
-                runs["base"].append(wrk(ceiling_port, get_lua, "none", warm=n == 0))
-                runs["one"].append(wrk(port, get_lua, key, warm=n == 0))
-                runs["many"].append(wrk(port, post_lua, key, warm=n == 0))
-            bulk = writer(port, made["catalog"], stop_after=SECONDS * RUNS + 5)
-            time.sleep(1)
-            try:
-                runs["busy"] = [wrk(port, get_lua, key) for _ in range(RUNS)]
-            finally:
-                bulk.wait()
-            runs["base"].append(wrk(ceiling_port, get_lua, "none"))  # the ceiling after the bulk write too
+            runs["shipped.busy"] = [wrk(port, get_lua, key) for _ in range(RUNS)]
         finally:
-            for process in (ceiling, server):
-                process.send_signal(signal.SIGINT)
-                process.wait()
-    base, one, many, busy = (median(runs[name]) for name in ("base", "one", "many", "busy"))
+            bulk.wait()
+        runs["ceiling.get"].append(wrk(ports["ceiling"], get_lua, "none"))  # the ceiling after the bulk write too
+    finally:
+        for process in started.values():
+            process.send_signal(signal.SIGINT)
+            process.wait()
+    base = runs.pop("ceiling.get")
+    result: dict[str, object] = {
+        "products": count,
+        "index_load_s": loaded_in(logs["shipped"]),
+        **sizes,
+        "ceiling": figures(base, base),
+        **{name: figures(measured, base) for name, measured in runs.items()},
+    }
+    return result
+
+
+def report(result: dict[str, object]) -> None:
+    """The measurements of one scale as a table."""
+    base = result["ceiling"]
+    assert isinstance(base, dict)
+    print(
+        f"{result['products']:,} products; index loaded in {result['index_load_s']:.1f} s; {' '.join(WRK)}; medians of "
+        f"{RUNS} rounds, each with the ceiling (min–max req/s of the rounds in brackets)"
+    )
+    rows = [
+        ("ceiling: constant Litestar endpoint, same server settings", "ceiling"),
+        ("`registry serve` as shipped: GET /v1/lookup/{sku}", "shipped.get"),
+        ("  POST /v1/lookup (100 SKUs)", "shipped.post"),
+        ("  GET during a bulk write", "shipped.busy"),
+        ("REGISTRY_ACCESS_LOG=all: GET", "all_logged.get"),
+        ("  POST (100 SKUs)", "all_logged.post"),
+        ("--workers 2: GET", "workers2.get"),
+        ("  POST (100 SKUs)", "workers2.post"),
+    ]
+    for label, name in rows:
+        if name not in result:
+            continue
+        f = result[name]
+        assert isinstance(f, dict)
+        print(
+            f"{label:<58} {f['rps']:>8,} req/s [{f['rps_min']:,}–{f['rps_max']:,}] {f['ratio']:>5.2f}x  "
+            f"p50 {f['p50_ms']:5.2f} ms  p99 {f['p99_ms']:5.2f} ms ({f['p99_ratio']:.2f}x)"
+        )
+    print(f"payload: look-up {result['lookup_bytes']} bytes, full record {result['record_bytes']} bytes")
+
+
+async def main() -> dict[str, object]:
+    scales = [int(n) for n in os.environ.get("BENCH_PRODUCTS", "100000,1000000").split(",")]
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for count in scales:
+            result = await measure(count, Path(folder), workers=count == scales[0])
+            report(result)
+            results[str(count)] = result
     per_record = index_bytes_per_record()
-
-    def row(name: str, figures: tuple[float, float, float], per: float = 1.0) -> None:
-        rps, p50, p99 = figures
-        ratio = rps / base[0]
-        extra = f"  {rps * per:,.0f} SKUs/s" if per > 1 else ""
-        print(f"{name:<36} {rps:>9,.0f} req/s {ratio:>5.2f}x  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms{extra}")
-
-    print(f"{PRODUCTS:,} products; `registry serve` as shipped (1 worker); {' '.join(WRK)}; medians of {RUNS} runs,")
-    print("the ceiling measured in each round next to the look-ups (and once more after the bulk write)")
-    spread = ", ".join(f"{rps:,.0f}" for rps, _, _ in runs["base"])
-    print(f"ceiling runs: {spread} req/s; POST runs: {', '.join(f'{rps:,.0f}' for rps, _, _ in runs['many'])} req/s")
-    row("ceiling: constant Litestar endpoint", base)
-    row("GET /v1/lookup/{sku}", one)
-    row("POST /v1/lookup (100 SKUs)", many, per=100)
-    row("GET /v1/lookup/{sku} during bulk write", busy)
-    print(f"targets: GET >= 0.80x and p99 <= {2 * base[2]:.2f} ms; POST >= 0.35x; during writes >= 0.50x")
-    print(f"payload: look-up {lookup_size} bytes, full record {record_size} bytes ({record_size / lookup_size:.1f}x)")
     print(f"index memory: {per_record:.0f} bytes per record, {per_record * 1_000_000 / 2**20:.0f} MiB at 1M records")
+    print("targets: GET >= 0.80x with p99 <= 2x the ceiling's; POST >= 0.35x; index <= 300 bytes a record and")
+    print("loaded in <= 20 s at 1M; ratios at 1M as at 100,000")
+    return {"scales": results, "index_bytes_per_record": round(per_record)}

@@ -59,9 +59,9 @@ def unfiled(base: dict[str, object], prefix: str, count: int) -> list[dict[str, 
 
 
 async def prepare(url: str) -> dict[str, str]:
-    made = await bench_lookup.prepare(url)
+    made = await bench_lookup.prepare(url, PRODUCTS)
     db = Database(Settings(database_url=url))
-    base = bench_lookup.products()[0]
+    base = bench_lookup.products(1)[0]
     rows = unfiled(base, "C", SUBMITTED) + unfiled(base, "H", BATCHES * 1000) + unfiled(base, "I", 1000)
     async with db.writes.begin() as tx:
         for start in range(0, len(rows), 5000):
