@@ -14,7 +14,9 @@ from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from swagger_ui_bundle import swagger_ui_path
 
 from registry import jobs
@@ -26,10 +28,12 @@ from registry.api.metrics import MetricsMiddleware, probe_loop_lag
 from registry.api.policy import OPEN, learn
 from registry.config import Settings
 from registry.db import Database
+from registry.services import sessions
 from registry.services.context import Clock, Context, utc_now
 from registry.services.keys import KeyRing
 from registry.services.lookup import LookupIndex
 from registry.serving import BodyTimeoutMiddleware
+from registry.web import pages
 
 JSON_BODY_LIMIT = 1024 * 1024
 
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await index.load()
+        app.state.ui_secret = await sessions.secret(ctx)
         # The index is long-lived: move it out of the collector's way, or every full collection walks it.
         gc.collect()
         gc.freeze()
@@ -77,7 +82,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             create_static_files_router(
                 openapi.SCHEMA_ASSETS, directories=[swagger_ui_path], opt={"policy": OPEN}, include_in_schema=False
             ),
+            pages.router(),
         ],
+        template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         before_request=check_request,
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),

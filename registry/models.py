@@ -232,4 +232,38 @@ class ReferenceSet(Base):
     updated_by: Mapped[str] = mapped_column(String(limits.ACTOR))
 
 
-__all__ = ["Alert", "ApiKey", "FilingNumber", "HistoryEvent", "HistoryHead", "Outbox", "Product", "ReferenceSet"]
+class UiSession(Base):
+    """A workbench session: the browser's cookie holds a random token, this row its SHA-256, the key it was opened
+    with (a revoked key ends it: every page joins the key) and the language chosen."""
+
+    __tablename__ = "ui_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(16), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class UiSecret(Base):
+    """The workbench's signing secret (CSRF tokens), one row made at migration: every instance and worker on this
+    database signs and checks with the same one."""
+
+    __tablename__ = "ui_secret"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[str] = mapped_column(String(64))
+
+
+__all__ = [
+    "Alert",
+    "ApiKey",
+    "FilingNumber",
+    "HistoryEvent",
+    "HistoryHead",
+    "Outbox",
+    "Product",
+    "ReferenceSet",
+    "UiSecret",
+    "UiSession",
+]

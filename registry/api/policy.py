@@ -136,6 +136,8 @@ def learn(app: Litestar) -> None:
             if policy is None or policy is OPEN:
                 continue
             policy.allow = allow
+            if item is None:  # outside the document (the workbench's pages): it declared its query itself
+                continue
             names: set[str] = set()
             for method in handler.http_methods:
                 operation = getattr(item, method.lower(), None) if item is not None else None

@@ -69,6 +69,17 @@ def first_pass_rate(submissions: Iterable[Submitted]) -> float | None:
     return round(sum(first.values()) / len(first), 4) if first else None
 
 
+def first_pass_by_week(submissions: Iterable[Submitted], zone: dt.tzinfo) -> dict[str, float]:
+    """The first-pass rate of each ISO week, over the records whose first submit (in the order given) fell in it."""
+    first: dict[str, Submitted] = {}
+    for submission in submissions:
+        first.setdefault(submission.sku, submission)
+    weeks: dict[str, list[bool]] = {}
+    for submission in first.values():
+        weeks.setdefault(iso_week(submission.at, zone), []).append(submission.passed)
+    return {week: round(sum(passed) / len(passed), 4) for week, passed in sorted(weeks.items())}
+
+
 def by_rule(submissions: Sequence[Submitted]) -> list[RuleCount]:
     """How many submits each rule refused, most first (then by code), with their share of all submits."""
     counts = Counter(code for submission in submissions for code in submission.codes)

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Insert, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -298,6 +298,13 @@ async def search(
     more = len(rows) > limit
     rows = rows[:limit]
     return AlertPage([_out(row) for row in rows], cursors.encode(rows[-1].id) if more else None)
+
+
+async def count_open(ctx: Context) -> int:
+    async with ctx.db.reads() as tx:
+        return int(
+            await tx.scalar(select(func.count()).select_from(Alert).where(Alert.status == AlertStatus.OPEN.value)) or 0
+        )
 
 
 async def acknowledge(ctx: Context, alert_id: int, actor: Principal) -> AlertOut:

@@ -10,6 +10,7 @@ PostgreSQL sooner: each committed change NOTIFYs, and a listening index refreshe
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import hashlib
@@ -36,6 +37,7 @@ log = logging.getLogger("registry.lookup")
 _TRUE = b'"declarable":true'
 _FALSE = b'"declarable":false'
 STOP_SECONDS = 10.0
+APPLY_CHUNK = 2000  # rows of a large batch taken into the index in one turn of the event loop
 LOOKUP_COLUMNS = (
     "sku",
     "filing_no",
@@ -143,6 +145,8 @@ class LookupIndex:
         # began before such a write committed must not step the SKU back to the older row it read.
         self._recent: dict[str, tuple[int, int]] = {}
         self._refreshes = 0
+        self._pending: collections.deque[list[Any]] = collections.deque()  # large batches still to take in
+        self._draining = False
         self._seq = 0
         self._interval = max(staleness_ms, 10) / 2000
         self._task: asyncio.Task[None] | None = None
@@ -156,7 +160,40 @@ class LookupIndex:
 
     def apply(self, rows: Sequence[Any]) -> None:
         """Take in products this instance just changed (their transaction has committed): rows with the look-up
-        columns as attributes, or tuples of them in `lookup_columns` order."""
+        columns as attributes, or tuples of them in `lookup_columns` order.
+
+        A large batch (an import's) is taken in APPLY_CHUNK rows at a time, each a separate turn of the event loop,
+        so look-ups go on meanwhile; a refresh takes in whatever is still waiting before it reads."""
+        if len(rows) <= APPLY_CHUNK and not self._pending:
+            self._apply(rows)
+            return
+        self._pending.append(list(rows))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a command run outside the server): at once
+            self._drain(everything=True)
+            return
+        if not self._draining:
+            self._draining = True
+            loop.call_soon(self._drain)
+
+    def _drain(self, everything: bool = False) -> None:
+        """Take in the next chunk of the waiting batches (or all of them), and come back for the rest."""
+        budget = float("inf") if everything else APPLY_CHUNK
+        while self._pending and budget > 0:
+            batch = self._pending[0]
+            take = batch[: int(min(budget, len(batch)))]
+            del batch[: len(take)]
+            if not batch:
+                self._pending.popleft()
+            self._apply(take)
+            budget -= len(take)
+        if self._pending and not everything:
+            asyncio.get_running_loop().call_soon(self._drain)
+        else:
+            self._draining = bool(self._pending)
+
+    def _apply(self, rows: Sequence[Any]) -> None:
         for row in rows:
             sku, *fields, version = _ordered(row if isinstance(row, tuple) else lookup_columns(row))
             known = self._recent.get(sku)
@@ -205,12 +242,14 @@ class LookupIndex:
         async with self._ctx.db.reads() as tx:
             self._seq = await tx.scalar(select(HistoryHead.last_seq).where(HistoryHead.id == 1)) or 0
             result = await tx.stream(select(*_COLUMNS).execution_options(yield_per=10_000))
-            async for row in result:
-                self._read(row)
+            async for partition in result.partitions():  # a hop to the driver a partition, not a row
+                for row in partition:
+                    self._read(row)
         log.info("look-up index loaded: %d products in %.1f s", len(self), time.perf_counter() - started)
 
     async def refresh(self) -> int:
         """Re-read the products changed since the last look; returns how many."""
+        self._drain(everything=True)  # what this instance wrote before the read began comes first
         began = self._refreshes
         self._refreshes += 1
         try:

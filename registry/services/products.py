@@ -348,6 +348,13 @@ def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
     return stmt
 
 
+async def count_by_status(ctx: Context) -> dict[str, int]:
+    """How many records each status holds."""
+    async with ctx.db.reads() as tx:
+        rows = await tx.execute(select(Product.status, func.count()).group_by(Product.status))
+        return {status: count for status, count in rows}
+
+
 async def search(ctx: Context, query: ProductQuery) -> ProductPage:
     """One page of the filtered records in the query's order; `next_cursor` continues after the last one."""
     rows = await _page(ctx, query, _after(query), query.limit + 1)

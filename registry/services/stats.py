@@ -25,6 +25,7 @@ class FilingStats(msgspec.Struct):
     to: dt.date
     submissions: int  # every submit in the window, passed or refused
     first_pass_rate: float | None  # the share of records whose first submit in the window passed
+    first_pass_by_week: dict[str, float]  # ISO week → the same, for the records first submitted in it
     by_rule: list[RuleCount]
     review_hours: ReviewHours  # from a passed submit to the reviewer's decision, for decisions in the window
     filed_by_week: dict[str, int]  # ISO week → records approved in it
@@ -86,6 +87,7 @@ def _count(
         to=end,
         submissions=len(submissions),
         first_pass_rate=stats.first_pass_rate(submissions),
+        first_pass_by_week=stats.first_pass_by_week(submissions, ctx.zone),
         by_rule=stats.by_rule(submissions),
         review_hours=stats.review_hours(waits),
         filed_by_week=stats.by_week(approved, ctx.zone),

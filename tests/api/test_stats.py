@@ -58,6 +58,7 @@ async def test_first_pass_rate_rules_review_hours_and_weeks_are_exact(
     assert found["from"] == "2026-09-01"  # twelve weeks, both ends included
     assert found["submissions"] == 4
     assert found["first_pass_rate"] == 0.6667  # S-A and S-C of S-A, S-B, S-C
+    assert found["first_pass_by_week"] == {"2026-W47": 0.6667}  # all three first submitted on the Sunday
     assert found["by_rule"] == [{"code": "hs.category_mismatch", "count": 1, "share": 0.25}]
     assert found["review_hours"] == {"p50": 10.0, "p90": 18.0}  # of 4, 10 and 20 hours
     assert found["filed_by_week"] == {"2026-W47": 1, "2026-W48": 1}
@@ -67,6 +68,7 @@ async def test_first_pass_rate_rules_review_hours_and_weeks_are_exact(
     monday = await filing_stats(client, auth, **{"from": "2026-11-23", "to": "2026-11-23"})
     assert monday["submissions"] == 0
     assert monday["first_pass_rate"] is None
+    assert monday["first_pass_by_week"] == {}
     assert monday["by_rule"] == []
     assert monday["review_hours"] == {"p50": 20.0, "p90": 20.0}
     assert monday["filed_by_week"] == {"2026-W48": 1}

@@ -29,6 +29,7 @@ from registry.domain.records import (
 from registry.domain.reference import SET_NAMES
 from registry.services.context import Principal
 from registry.services.keys import ROLES
+from registry.services.sessions import LANGS
 
 LONGEST_KIND = max(DocumentKind, key=len).value
 TODAY = dt.date(2026, 11, 22)
@@ -113,6 +114,10 @@ LONGEST: dict[str, Callable[[], int]] = {
     "submission.decision": lambda: _longest([Action.APPROVE, Action.REJECT]),
     "reference_set.name": lambda: _longest(SET_NAMES),
     "reference_set.updated_by": _longest_actor,
+    "ui_session.token_hash": lambda: 64,  # a SHA-256 in hex
+    "ui_session.key_id": lambda: limits.KEY_ID,
+    "ui_session.lang": lambda: _longest(LANGS),
+    "ui_secret.value": lambda: 64,  # 32 random bytes in hex
 }
 
 

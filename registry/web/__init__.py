@@ -1,0 +1,1 @@
+"""The reviewer workbench: server-rendered pages, their templates, stylesheet and message catalogues."""

@@ -1,0 +1,476 @@
+"""The reviewer workbench: server-rendered pages under /ui/ over the same services as the API.
+
+A session is opened with an API key and held by an HttpOnly, SameSite=Strict cookie (services/sessions.py);
+every form carries a CSRF token (Litestar's CSRF middleware, keyed with the database's workbench secret); every
+page answers with a Content-Security-Policy that allows no inline script and no other origin's script or style.
+Chinese by default, English with `?lang=en`, kept in the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import importlib.resources
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from registry.api.policy import Policy
+from registry.domain import lifecycle, rules
+from registry.domain.alerts import AlertStatus
+from registry.domain.errors import RegistryError, ValidationFailed
+from registry.domain.lifecycle import Action, ActionIn
+from registry.domain.records import Category, ProductIn, ProductOut, Status, normalize
+from registry.domain.reference import wco_subheadings
+from registry.domain.violations import Violation
+from registry.services import alerts, filings, history, products, reference, reports, sessions, stats
+from registry.services.context import Context
+from registry.services.sessions import LANGS, Lang, Session
+from registry.web.charts import weekly_bars
+
+COOKIE = "registry_session"
+CSRF_COOKIE = "registry_csrf"
+FORM = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+PAGE = 50
+TEMPLATES = Path(str(importlib.resources.files("registry.web").joinpath("templates")))
+STATIC = Path(str(importlib.resources.files("registry.web").joinpath("static")))
+
+
+def page(*query: str) -> dict[str, Any]:
+    """The route options of a workbench page: no API key (the session is checked here), forms accepted, and the
+    query parameters it reads."""
+    policy = Policy(public=True, accepts=FORM)
+    policy.query = frozenset({"lang", *query})
+    return {"opt": {"policy": policy, "page": True}, "include_in_schema": False}
+
+
+@functools.cache
+def catalogue(lang: str) -> dict[str, str]:
+    text = importlib.resources.files("registry.web").joinpath("i18n").joinpath(f"{lang}.json").read_text("utf-8")
+    messages: dict[str, str] = json.loads(text)
+    return messages
+
+
+def translate(lang: str, key: str, **values: Any) -> str:
+    return catalogue(lang).get(key, key).format(**values)
+
+
+class WorkbenchCsrf(CSRFMiddleware):
+    """Litestar's CSRF middleware, keyed with this database's workbench secret (read once at start-up into the
+    application's state, so every worker and instance signs alike)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.config: CSRFConfig | None = None  # type: ignore[assignment]
+        self.exclude = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.config is None:
+            secret = scope["litestar_app"].state.ui_secret
+            self.config = CSRFConfig(
+                secret=secret,
+                cookie_name=CSRF_COOKIE,
+                cookie_path="/ui",
+                cookie_samesite="strict",
+                cookie_httponly=True,
+            )
+        await super().__call__(scope, receive, send)
+
+
+async def _session(request: Request[Any, Any, Any]) -> tuple[Session | None, Lang, str | None]:
+    """The signed-in session (None when there is none), the page's language, and the session's token."""
+    ctx: Context = request.app.state.ctx
+    token = request.cookies.get(COOKIE)
+    found = await sessions.resume(ctx, token) if token else None
+    wanted = request.query_params.get("lang")
+    lang: Lang = wanted if wanted in LANGS else (found.lang if found else "zh")
+    if found is not None and token and wanted in LANGS and wanted != found.lang:
+        await sessions.set_lang(ctx, token, lang)
+    return found, lang, token
+
+
+def _render(name: str, lang: str, session: Session | None, status: int = 200, **context: Any) -> Template:
+    return Template(
+        template_name=name,
+        context={
+            "t": functools.partial(translate, lang),
+            "lang": lang,
+            "session": session,
+            **context,
+            "age": _age(lang),
+            "percent": _percent,
+            "show": _show,
+        },
+        status_code=status,
+        headers=SECURITY_HEADERS,
+    )
+
+
+def _age(lang: str) -> Any:
+    def age(moment: dt.datetime | None) -> str:
+        if moment is None:
+            return ""
+        hours = (dt.datetime.now(dt.UTC) - moment).total_seconds() / 3600
+        if hours < 48:
+            return translate(lang, "age_hours", hours=max(0, round(hours)))
+        return translate(lang, "age_days", days=round(hours / 24))
+
+    return age
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+class SignedOut(Exception):
+    """No session: a page answers with the sign-in page."""
+
+
+async def _require(request: Request[Any, Any, Any], *roles: str) -> tuple[Session, Lang]:
+    found, lang, _ = await _session(request)
+    if found is None:
+        raise SignedOut
+    if roles and found.principal.role not in (*roles, "admin"):
+        raise PermissionDeniedException(translate(lang, "forbidden"))
+    return found, lang
+
+
+@get("/sign-in", **page())
+async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
+    _, lang, _ = await _session(request)
+    return _render("sign_in.html", lang, None)
+
+
+@post("/sign-in", **page())
+async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
+    form = await request.form()
+    wanted = str(form.get("lang", "zh"))
+    lang: Lang = "en" if wanted == "en" else "zh"
+    token = await sessions.start(request.app.state.ctx, request.app.state.keyring, str(form.get("key", "")), lang)
+    if token is None:
+        return _render("sign_in.html", lang, None, status=401, error=translate(lang, "bad_key"))
+    response = Redirect("/ui/", status_code=303)
+    response.set_cookie(
+        COOKIE, token, path="/ui", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return response
+
+
+@post("/sign-out", **page())
+async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await sessions.end(request.app.state.ctx, token)
+    response = Redirect("/ui/sign-in", status_code=303)
+    response.delete_cookie(COOKIE, path="/ui")
+    return response
+
+
+@get("/", **page())
+async def dashboard(request: Request[Any, Any, Any]) -> Template:
+    session, lang = await _require(request)
+    ctx: Context = request.app.state.ctx
+    figures = await stats.filings(ctx, None, None)
+    counts = await products.count_by_status(ctx)
+    queue = await products.search(
+        ctx, products.ProductQuery(status=Status.UNDER_REVIEW, sort=products.Sort.SUBMITTED_AT, limit=1)
+    )
+    expiring = await reports.expiring(ctx, 30)
+    open_alerts = await alerts.count_open(ctx)
+    today = ctx.today()
+    weeks = [stats_week(today - dt.timedelta(weeks=n), ctx) for n in range(11, -1, -1)]
+    chart = weekly_bars(weeks, figures.first_pass_by_week, translate(lang, "chart_label"))
+    oldest = queue.items[0] if queue.items else None
+    return _render(
+        "dashboard.html",
+        lang,
+        session,
+        stats=figures,
+        backlog=[(status.value, counts.get(status.value, 0)) for status in Status],
+        oldest={"sku": oldest.sku, "submitted_at": oldest.filing.submitted_at} if oldest else None,
+        chart=chart,
+        expiring=expiring,
+        open_alerts=open_alerts,
+    )
+
+
+def stats_week(day: dt.date, ctx: Context) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _input(record: ProductOut) -> ProductIn:
+    """The record's editable fields, as a validation run reads them."""
+    return ProductIn(**{name: getattr(record, name) for name in ProductIn.__struct_fields__})
+
+
+async def _rows(ctx: Context, items: list[ProductOut]) -> list[dict[str, Any]]:
+    """Each record with the counts of a live validation run (off the event loop)."""
+    async with ctx.db.reads() as tx:
+        ref = await reference.current(ctx, tx)
+    today, subheadings = ctx.today(), wco_subheadings()
+
+    def count() -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            record = normalize(_input(item))
+            found = rules.validate(record, ref, subheadings, today)
+            errors = sum(v.severity == "error" for v in found)
+            out.append({"record": item, "errors": errors, "warnings": len(found) - errors})
+        return out
+
+    return await asyncio.to_thread(count)
+
+
+@get("/review", **page("cursor"))
+async def review_queue(request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None) -> Template:
+    session, lang = await _require(request)
+    ctx: Context = request.app.state.ctx
+    query = products.ProductQuery(
+        status=Status.UNDER_REVIEW, sort=products.Sort.SUBMITTED_AT, limit=PAGE, cursor=cursor
+    )
+    found = await products.search(ctx, query)
+    rows = await _rows(ctx, found.items)
+    next_url = f"/ui/review?{urlencode({'cursor': found.next_cursor})}" if found.next_cursor else None
+    return _render(
+        "queue.html",
+        lang,
+        session,
+        heading=translate(lang, "nav_review"),
+        rows=rows,
+        query=query,
+        searchable=False,
+        next_url=next_url,
+    )
+
+
+@get("/products", **page("q", "status", "category", "brand", "rejected", "cursor"))
+async def search_products(
+    request: Request[Any, Any, Any],
+    q: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    category: FromQuery[str | None] = None,
+    brand: FromQuery[str | None] = None,
+    rejected: FromQuery[bool | None] = None,
+    cursor: FromQuery[str | None] = None,
+) -> Template:
+    session, lang = await _require(request)
+    ctx: Context = request.app.state.ctx
+    query = products.ProductQuery(
+        q=q or None,
+        status=Status(status) if status in {s.value for s in Status} else None,
+        category=Category(category) if category in {c.value for c in Category} else None,
+        brand=brand or None,
+        rejected=rejected,
+        limit=PAGE,
+        cursor=cursor,
+    )
+    found = await products.search(ctx, query)
+    rows = await _rows(ctx, found.items)
+    params = {k: v for k, v in {"q": q, "status": status, "category": category, "brand": brand}.items() if v}
+    if rejected:
+        params["rejected"] = "true"
+    next_url = f"/ui/products?{urlencode({**params, 'cursor': found.next_cursor})}" if found.next_cursor else None
+    heading = translate(lang, "nav_rejected" if rejected else "nav_products")
+    return _render(
+        "queue.html",
+        lang,
+        session,
+        heading=heading,
+        rows=rows,
+        query=query,
+        searchable=True,
+        statuses=[s.value for s in Status],
+        categories=[c.value for c in Category],
+        next_url=next_url,
+    )
+
+
+async def _product_page(
+    request: Request[Any, Any, Any], sku: str, session: Session, lang: Lang, status: int = 200, **extra: Any
+) -> Template:
+    ctx: Context = request.app.state.ctx
+    record = await products.get(ctx, sku)
+    report = await products.validate(ctx, _input(record))
+    by_field: dict[str, list[Violation]] = {}
+    for violation in report.violations:
+        by_field.setdefault(violation.field.strip("/").split("/")[0] or "record", []).append(violation)
+    today = ctx.today()
+    documents = [
+        {**msgspec.to_builtins(doc), "days_left": (doc.valid_until - today).days if doc.valid_until else None}
+        for doc in record.documents
+    ]
+    fields = [
+        (name, _show(getattr(record, name)))
+        for name in ProductIn.__struct_fields__
+        if name not in ("documents", "images")
+    ]
+    role = session.principal.role
+    actions = [a.value for a in lifecycle.allowed_actions(Status(record.filing.status)) if lifecycle.may(role, a)]
+    events = await history.of_product(ctx, sku)
+    return _render(
+        "product.html",
+        lang,
+        session,
+        status=status,
+        record=record,
+        by_field=by_field,
+        fields=fields,
+        documents=documents,
+        actions=actions,
+        history=events,
+        **extra,
+    )
+
+
+@get("/products/{sku:str}", **page())
+async def product(request: Request[Any, Any, Any], sku: FromPath[str]) -> Template:
+    session, lang = await _require(request)
+    return await _product_page(request, sku, session, lang)
+
+
+@post("/products/{sku:str}/filing/{action:str}", **page())
+async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromPath[str]) -> Template:
+    session, lang = await _require(request)
+    ctx: Context = request.app.state.ctx
+    form = await request.form()
+    try:
+        chosen = Action(action)
+    except ValueError:
+        raise HTTPException(status_code=404, detail=translate(lang, "not_found")) from None
+    if not lifecycle.may(session.principal.role, chosen):
+        raise PermissionDeniedException(translate(lang, "forbidden"))
+    body, problems = _action_body(chosen, form)
+    if problems:
+        problem = {"detail": translate(lang, "field_error"), "violations": problems}
+        return await _product_page(request, sku, session, lang, status=422, problem=problem)
+    version = int(str(form["version"])) if str(form.get("version", "")).isdigit() else None
+    try:
+        await filings.act(ctx, sku, chosen, body, version, session.principal)
+    except ValidationFailed as exc:
+        problem = {"detail": exc.detail, "violations": exc.violations}
+        return await _product_page(request, sku, session, lang, status=422, problem=problem)
+    except RegistryError as exc:
+        problem = {"detail": _words(exc, lang), "violations": []}
+        return await _product_page(request, sku, session, lang, status=exc.status, problem=problem)
+    notice = translate(lang, "done", action=translate(lang, f"act_{chosen.value}"))
+    return await _product_page(request, sku, session, lang, notice=notice)
+
+
+def _action_body(action: Action, form: Any) -> tuple[ActionIn, list[Violation]]:
+    """A filing action's body from its form: what the action takes, each field as the API would get it (the
+    service checks the rest, as it does for the API)."""
+    text = {name: str(form.get(name, "")).strip() for name in ("filing_no", "valid_until", "reason", "reasons")}
+    if action is Action.APPROVE:
+        try:
+            until = dt.date.fromisoformat(text["valid_until"]) if text["valid_until"] else None
+        except ValueError:
+            return ActionIn(), [Violation("/valid_until", "format.date", "a day as YYYY-MM-DD")]
+        return ActionIn(filing_no=text["filing_no"] or None, valid_until=until), []
+    if action is Action.REJECT:
+        return ActionIn(reasons=[line.strip() for line in text["reasons"].splitlines() if line.strip()]), []
+    if action in (Action.AMEND, Action.EXPIRE):
+        return ActionIn(reason=text["reason"] or None), []
+    return ActionIn(), []
+
+
+def _words(exc: RegistryError, lang: str) -> str:
+    if exc.status == 409:
+        return f"{translate(lang, 'conflict')} {exc.detail}"
+    if exc.status == 412:
+        return translate(lang, "stale")
+    return exc.detail or ""
+
+
+@get("/alerts", **page("cursor"))
+async def alert_list(request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None) -> Template:
+    session, lang = await _require(request)
+    found = await alerts.search(request.app.state.ctx, AlertStatus.OPEN, None, None, PAGE, cursor)
+    next_url = f"/ui/alerts?{urlencode({'cursor': found.next_cursor})}" if found.next_cursor else None
+    return _render("alerts.html", lang, session, alerts=found.items, next_url=next_url)
+
+
+@post("/alerts/{alert_id:int}/ack", **page())
+async def acknowledge(request: Request[Any, Any, Any], alert_id: FromPath[int]) -> Redirect:
+    session, _ = await _require(request, "reviewer", "catalog")
+    await alerts.acknowledge(request.app.state.ctx, alert_id, session.principal)
+    return Redirect("/ui/alerts", status_code=303)
+
+
+def _signed_out(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if request.method == "GET":
+        lang = request.query_params.get("lang")
+        return Redirect("/ui/sign-in" + (f"?lang={lang}" if lang in LANGS else ""), status_code=303)
+    return _render("sign_in.html", "zh", None, status=401, error=translate("zh", "bad_key"))
+
+
+def _refused(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    lang = request.query_params.get("lang", "zh")
+    lang = lang if lang in LANGS else "zh"
+    return _render("problem.html", lang, None, status=exc.status_code, message=exc.detail)
+
+
+async def _secured(response: Response[Any]) -> Response[Any]:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def router() -> Router:
+    static = create_static_files_router(
+        "/static",
+        directories=[STATIC],
+        opt={"policy": Policy(public=True)},
+        include_in_schema=False,
+        after_request=_secured,
+    )
+    return Router(
+        "/ui",
+        route_handlers=[
+            sign_in_page,
+            sign_in,
+            sign_out,
+            dashboard,
+            review_queue,
+            search_products,
+            product,
+            act,
+            alert_list,
+            acknowledge,
+            static,
+        ],
+        middleware=[DefineMiddleware(WorkbenchCsrf)],
+        exception_handlers={SignedOut: _signed_out, HTTPException: _refused},
+        after_request=_secured,
+        include_in_schema=False,
+    )
