@@ -245,7 +245,10 @@ def _visible() -> str:
         else:
             ranges.append((cp, cp))
     klass = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
-    return f"^[^{klass}]*[^{klass}\\s][^{klass}]*$"
+    # The one visible character may be none of the white space Python's rules collapse either: \x1c–\x1f and
+    # \x85 are white space to `str.isspace` and not to ECMA-262's `\s`.
+    spaces = "".join(f"\\u{cp:04x}" for cp in range(0x10000) if chr(cp).isspace())
+    return f"^[^{klass}]*[^{klass}{spaces}\\s][^{klass}]*$"
 
 
 def _spec() -> str:

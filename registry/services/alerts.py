@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import Insert, func, select, update
+from sqlalchemy import Insert, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,8 +110,12 @@ async def raise_alerts(tx: AsyncSession, due: Sequence[Due], now: dt.datetime) -
         result = await tx.execute(_insert_ignoring_duplicates(tx).values(rows).returning(Alert))
         new = list(result.scalars())
         raised += len(new)
-        for alert in new:
-            tx.add(Outbox(alert_id=alert.id, payload=msgspec.to_builtins(_out(alert)), attempts=0, next_attempt_at=now))
+        if new:  # one statement for the batch's outbox entries (added one by one, each is a statement of its own)
+            entries = [
+                {"alert_id": a.id, "payload": msgspec.to_builtins(_out(a)), "attempts": 0, "next_attempt_at": now}
+                for a in new
+            ]
+            await tx.execute(insert(Outbox), entries)
     return raised
 
 

@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.domain import lifecycle, rules
 from registry.domain.alerts import AlertKind, AlertStatus
@@ -153,11 +154,15 @@ async def move_many(
     Each move is `(row, before, reason)`: `before` the filing as it was when the action began (`filing_state`),
     so the event names every filing field the action changed.
     """
+    if not moves:
+        return
     sources = [row.status for row, _, _ in moves]
-    for row, _, _ in moves:
-        row.status = target.value
-        row.updated_at = now
-    await tx.flush()
+    if len(moves) == 1:  # an action on one record: its other changes (a number, a date) flush with it
+        row = moves[0][0]
+        row.status, row.updated_at = target.value, now
+        await tx.flush()
+    else:  # a batch (the expiry scan), of locked rows with no other change: one statement for all
+        await _move_rows([row for row, _, _ in moves], target, now, tx)
     await history.append_many(
         tx,
         [
@@ -175,6 +180,28 @@ async def move_many(
             for (row, before, reason), source in zip(moves, sources, strict=True)
         ],
     )
+
+
+_MOVE = (
+    update(PRODUCT_TABLE)
+    .where(PRODUCT_TABLE.c.id == bindparam("row_id"), PRODUCT_TABLE.c.version == bindparam("seen"))
+    .values(status=bindparam("to"), updated_at=bindparam("at"), version=bindparam("next"))
+)
+
+
+async def _move_rows(rows: list[Product], target: Status, now: dt.datetime, tx: AsyncSession) -> None:
+    """The status change of many rows as one executemany (the ORM issues an UPDATE a row for a versioned
+    mapping), with each row's version raised by one as the ORM would; the mapped rows are brought in line."""
+    params = [
+        {"row_id": row.id, "seen": row.version, "next": row.version + 1, "to": target.value, "at": now} for row in rows
+    ]
+    connection = await tx.connection()  # Core, in the session's transaction: the ORM would make this a bulk by key
+    result = await connection.execute(_MOVE, params)
+    if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+        raise Conflict("a record changed while it was being moved; nothing was moved")
+    for row in rows:
+        for name, value in (("status", target.value), ("updated_at", now), ("version", row.version + 1)):
+            set_committed_value(row, name, value)
 
 
 async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, body: ActionIn) -> str | None:

@@ -209,7 +209,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     expiring = await reports.expiring(ctx, 30)
     open_alerts = await alerts.count_open(ctx)
     today = ctx.today()
-    weeks = [stats_week(today - dt.timedelta(weeks=n), ctx) for n in range(11, -1, -1)]
+    weeks = [_week(today - dt.timedelta(weeks=n)) for n in range(11, -1, -1)]
     chart = weekly_bars(weeks, figures.first_pass_by_week, translate(lang, "chart_label"))
     oldest = queue.items[0] if queue.items else None
     return _render(
@@ -225,7 +225,8 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-def stats_week(day: dt.date, ctx: Context) -> str:
+def _week(day: dt.date) -> str:
+    """`2026-W47`, as the statistics name weeks."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
 
