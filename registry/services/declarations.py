@@ -12,7 +12,7 @@ from registry.domain.spec import net_content
 from registry.domain.violations import Violation
 from registry.models import Product
 from registry.services.context import Context
-from registry.services.lookup import threshold_of
+from registry.services.lookup import threshold
 
 CHUNK = 500  # SKUs per IN list
 
@@ -45,6 +45,6 @@ async def check(ctx: Context, order: DeclarationIn) -> DeclarationOut:
                     net=net_content(row.spec),
                     vat=row.vat,
                     consumption_tax=row.consumption_tax,
-                    threshold=threshold_of(row),
+                    threshold=threshold(row.threshold_per, row.threshold_price),
                 )
     return declaration.price(order, {item.sku: found.get(read_sku(item.sku)) for item in order.items})

@@ -95,9 +95,18 @@ def encode(
     """The look-up body, with declarable true when filed (a read past valid_until turns it false), and the
     ordinal of its last declarable day (-1: never)."""
     filed = status == Status.FILED.value and valid_until is not None
-    threshold = Threshold(threshold_per, threshold_price) if threshold_per and threshold_price else None  # type: ignore[arg-type]
     body = msgspec.json.encode(
-        LookupOut(sku, filing_no, hs_code, tax_rate, status, filed, valid_until, tax_rate_above, threshold)
+        LookupOut(
+            sku,
+            filing_no,
+            hs_code,
+            tax_rate,
+            status,
+            filed,
+            valid_until,
+            tax_rate_above,
+            threshold(threshold_per, threshold_price),
+        )
     )
     return body, valid_until.toordinal() if filed and valid_until else -1
 
@@ -402,7 +411,6 @@ async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:
     if issued is None or product is None:
         raise NotFound(f"no filing number {filing_no}")
     current = product.filing_no == filing_no
-    threshold = threshold_of(product)
     return FilingOut(
         sku=product.sku,
         filing_no=filing_no,
@@ -412,12 +420,11 @@ async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:
         declarable=current and lifecycle.declarable(product.status, product.valid_until, ctx.today()),
         valid_until=product.valid_until if current else issued.valid_until,
         tax_rate_above=product.tax_rate_above,
-        threshold=threshold,
+        threshold=threshold(product.threshold_per, product.threshold_price),
         superseded_by=issued.superseded_by,
     )
 
 
-def threshold_of(product: Product) -> Threshold | None:
-    if product.threshold_per is None or product.threshold_price is None:
-        return None
-    return Threshold(product.threshold_per, product.threshold_price)  # type: ignore[arg-type]
+def threshold(per: str | None, price: Decimal | None) -> Threshold | None:
+    """A filing's price threshold from its two columns (both null: none)."""
+    return None if per is None or price is None else Threshold(per, price)  # type: ignore[arg-type]

@@ -437,13 +437,19 @@ async def _page(ctx: Context, query: ProductQuery, after: tuple[Any, ...] | None
 
 async def validate(ctx: Context, data: ProductIn) -> ValidationReport:
     """Field and logic validation of a record as it stands; writes nothing."""
-    async with ctx.db.reads() as tx:
-        ref = await reference.current(ctx, tx)
-    # Off the event loop: a record may carry thousands of list items, and look-ups must not wait on them.
-    violations = await asyncio.to_thread(_validate, data, ref, ctx.today())
+    (violations,) = await validate_many(ctx, [data])
     shown, truncated = capped(violations)
     return ValidationReport(valid=not rules.blocks(violations), violations=shown, truncated=truncated)
 
 
-def _validate(data: ProductIn, ref: Reference, today: dt.date) -> list[Violation]:
-    return rules.validate(normalize(data), ref, wco_subheadings(), today)
+async def validate_many(ctx: Context, records: list[ProductIn]) -> list[list[Violation]]:
+    """Every violation of each record as it stands, against the reference data in force; writes nothing."""
+    async with ctx.db.reads() as tx:
+        ref = await reference.current(ctx, tx)
+    # Off the event loop: a record may carry thousands of list items, and look-ups must not wait on them.
+    return await asyncio.to_thread(_validate, records, ref, ctx.today())
+
+
+def _validate(records: list[ProductIn], ref: Reference, today: dt.date) -> list[list[Violation]]:
+    subheadings = wco_subheadings()
+    return [rules.validate(normalize(data), ref, subheadings, today) for data in records]

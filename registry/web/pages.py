@@ -8,7 +8,6 @@ Chinese by default, English with `?lang=en`, kept in the session.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import importlib.resources
@@ -29,14 +28,14 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.policy import Policy
-from registry.domain import lifecycle, rules
+from registry.domain import lifecycle
+from registry.domain import stats as stats_rules
 from registry.domain.alerts import AlertStatus
 from registry.domain.errors import RegistryError, ValidationFailed
 from registry.domain.lifecycle import Action, ActionIn
-from registry.domain.records import Category, ProductIn, ProductOut, Status, normalize
-from registry.domain.reference import wco_subheadings
+from registry.domain.records import Category, ProductIn, ProductOut, Status
 from registry.domain.violations import Violation
-from registry.services import alerts, filings, history, products, reference, reports, sessions, stats
+from registry.services import alerts, filings, history, products, reports, sessions, stats
 from registry.services.context import Context
 from registry.services.sessions import LANGS, Lang, Session
 from registry.web.charts import weekly_bars
@@ -209,7 +208,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     expiring = await reports.expiring(ctx, 30)
     open_alerts = await alerts.count_open(ctx)
     today = ctx.today()
-    weeks = [_week(today - dt.timedelta(weeks=n)) for n in range(11, -1, -1)]
+    weeks = [stats_rules.iso_week(_noon(today - dt.timedelta(weeks=n), ctx), ctx.zone) for n in range(11, -1, -1)]
     chart = weekly_bars(weeks, figures.first_pass_by_week, translate(lang, "chart_label"))
     oldest = queue.items[0] if queue.items else None
     return _render(
@@ -225,10 +224,8 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-def _week(day: dt.date) -> str:
-    """`2026-W47`, as the statistics name weeks."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+def _noon(day: dt.date, ctx: Context) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12), tzinfo=ctx.zone)
 
 
 def _input(record: ProductOut) -> ProductIn:
@@ -237,21 +234,13 @@ def _input(record: ProductOut) -> ProductIn:
 
 
 async def _rows(ctx: Context, items: list[ProductOut]) -> list[dict[str, Any]]:
-    """Each record with the counts of a live validation run (off the event loop)."""
-    async with ctx.db.reads() as tx:
-        ref = await reference.current(ctx, tx)
-    today, subheadings = ctx.today(), wco_subheadings()
-
-    def count() -> list[dict[str, Any]]:
-        out = []
-        for item in items:
-            record = normalize(_input(item))
-            found = rules.validate(record, ref, subheadings, today)
-            errors = sum(v.severity == "error" for v in found)
-            out.append({"record": item, "errors": errors, "warnings": len(found) - errors})
-        return out
-
-    return await asyncio.to_thread(count)
+    """Each record with the counts of a live validation run."""
+    found = await products.validate_many(ctx, [_input(item) for item in items])
+    rows = []
+    for item, violations in zip(items, found, strict=True):
+        errors = sum(v.severity == "error" for v in violations)
+        rows.append({"record": item, "errors": errors, "warnings": len(violations) - errors})
+    return rows
 
 
 @get("/review", **page("cursor"))
