@@ -32,14 +32,16 @@ async def list_alerts(
     return await alerts.search(ctx, status, kind, sku, limit, cursor)
 
 
+# An alert's id in a path: past int32 no row exists, and PostgreSQL could not take it (a 400, not a 500).
+AlertId = Annotated[int, PathParameter(ge=1, le=limits.MAX_INT32)]
+
+
 @post(
     "/v1/alerts/{alert_id:int}/ack",
     status_code=200,
     **declare(Role.REVIEWER, problems=(404,)),
 )
-async def acknowledge_alert(
-    alert_id: Annotated[int, PathParameter(ge=1, le=limits.MAX_INT32)], ctx: Ctx, actor: Actor
-) -> AlertOut:
+async def acknowledge_alert(alert_id: AlertId, ctx: Ctx, actor: Actor) -> AlertOut:
     """Acknowledge an alert; who and when are recorded, and a second acknowledgement changes nothing."""
     return await alerts.acknowledge(ctx, alert_id, actor)
 

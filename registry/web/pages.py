@@ -27,6 +27,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from registry.api.alerts import AlertId
 from registry.api.policy import Policy
 from registry.domain import lifecycle
 from registry.domain import stats as stats_rules
@@ -412,7 +413,7 @@ async def alert_list(request: Request[Any, Any, Any], cursor: FromQuery[str | No
 
 
 @post("/alerts/{alert_id:int}/ack", **page())
-async def acknowledge(request: Request[Any, Any, Any], alert_id: FromPath[int]) -> Redirect:
+async def acknowledge(request: Request[Any, Any, Any], alert_id: AlertId) -> Redirect:
     session, _ = await _require(request, "reviewer", "catalog")
     await alerts.acknowledge(request.app.state.ctx, alert_id, session.principal)
     return Redirect("/ui/alerts", status_code=303)

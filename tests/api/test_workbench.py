@@ -202,3 +202,10 @@ def test_both_catalogues_hold_the_same_messages() -> None:
     from registry.web.pages import catalogue
 
     assert catalogue("zh").keys() == catalogue("en").keys()
+
+
+async def test_an_alert_id_past_int32_is_refused_not_a_failure(app: Litestar, client: Client) -> None:
+    assert (await sign_in(client, await key_for(app, "reviewer"))).status_code == 303
+    for alert_id in ("99999999999", "0"):
+        refused = await post_form(client, "/ui/alerts", f"/ui/alerts/{alert_id}/ack", {})
+        assert refused.status_code == 400, alert_id
