@@ -27,11 +27,12 @@ run: install-serve
 	$(UV) run --no-sync --quiet registry migrate
 	$(UV) run --no-sync --quiet registry serve --host $(HOST) --port $(PORT)
 
+# The workbench's browser tests drive Debian's Chromium, which .ci/browser.sh installs when missing (as root).
 test: install
-	$(RUN) pytest -q
+	bash .ci/browser.sh $(RUN) pytest -q
 
 test-pg: install
-	bash .ci/postgres.sh $(RUN) pytest -q
+	bash .ci/browser.sh bash .ci/postgres.sh $(RUN) pytest -q
 
 check: install
 	$(RUN) ruff check registry tests migrations

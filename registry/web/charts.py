@@ -5,26 +5,27 @@ from __future__ import annotations
 from html import escape
 
 WIDTH, HEIGHT, PAD = 640, 220, 32
+LEFT = 48  # room for the "100%" tick
 
 
 def weekly_bars(weeks: list[str], values: dict[str, float], label: str) -> str:
     """A bar a week (a share, 0–1), the week's label under it and its percentage above; a week without submits
     has no bar. `label` names the chart for screen readers."""
-    slot = (WIDTH - 2 * PAD) / max(len(weeks), 1)
+    slot = (WIDTH - LEFT - PAD) / max(len(weeks), 1)
     bar = slot * 0.6
     top, bottom = PAD, HEIGHT - PAD
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="chart" '
         f'aria-label="{escape(label)}">',
         f"<title>{escape(label)}</title>",
-        f'<line class="axis" x1="{PAD}" y1="{bottom}" x2="{WIDTH - PAD}" y2="{bottom}"/>',
+        f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{WIDTH - PAD}" y2="{bottom}"/>',
     ]
     for share in (0.5, 1.0):
         y = bottom - share * (bottom - top)
-        parts.append(f'<line class="grid" x1="{PAD}" y1="{y:.1f}" x2="{WIDTH - PAD}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="tick" x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end">{share:.0%}</text>')
+        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - PAD}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="tick" x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{share:.0%}</text>')
     for i, week in enumerate(weeks):
-        x = PAD + i * slot + (slot - bar) / 2
+        x = LEFT + i * slot + (slot - bar) / 2
         centre = x + bar / 2
         parts.append(
             f'<text class="tick" x="{centre:.1f}" y="{HEIGHT - PAD / 3:.1f}" text-anchor="middle">'

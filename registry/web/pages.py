@@ -34,7 +34,7 @@ from registry.domain import stats as stats_rules
 from registry.domain.alerts import AlertStatus
 from registry.domain.errors import RegistryError, ValidationFailed
 from registry.domain.lifecycle import Action, ActionIn
-from registry.domain.records import Category, ProductIn, ProductOut, Status
+from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
 from registry.domain.violations import Violation
 from registry.services import alerts, filings, history, products, reports, sessions, stats
 from registry.services.context import Context
@@ -55,6 +55,11 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 PAGE = 50
+# The fields a catalog team corrects on an unfiled record's page: every field PATCH takes but the documents
+# (structured; the API and imports carry them). Lists are edited one item a line, numbers as digits.
+EDITABLE = tuple(name for name in ProductPatch.__struct_fields__ if name != "documents")
+LISTS = frozenset({"ingredients", "images"})
+NUMBERS = frozenset({"shelf_life_months", "monthly_units"})
 TEMPLATES = Path(str(importlib.resources.files("registry.web").joinpath("templates")))
 STATIC = Path(str(importlib.resources.files("registry.web").joinpath("static")))
 
@@ -122,6 +127,7 @@ def _render(name: str, lang: str, session: Session | None, status: int = 200, **
             **context,
             "age": _age(lang),
             "percent": _percent,
+            "moment": _moment,
             "show": _show,
         },
         status_code=status,
@@ -139,6 +145,10 @@ def _age(lang: str) -> Any:
         return translate(lang, "age_days", days=round(hours / 24))
 
     return age
+
+
+def _moment(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _percent(value: float | None) -> str:
@@ -309,8 +319,15 @@ async def search_products(
 
 
 async def _product_page(
-    request: Request[Any, Any, Any], sku: str, session: Session, lang: Lang, status: int = 200, **extra: Any
+    request: Request[Any, Any, Any],
+    sku: str,
+    session: Session,
+    lang: Lang,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Template:
+    """A record's page; `typed` holds what a refused correction form had in its inputs, shown again."""
     ctx: Context = request.app.state.ctx
     record = await products.get(ctx, sku)
     report = await products.validate(ctx, _input(record))
@@ -322,13 +339,11 @@ async def _product_page(
         {**msgspec.to_builtins(doc), "days_left": (doc.valid_until - today).days if doc.valid_until else None}
         for doc in record.documents
     ]
-    fields = [
-        (name, _show(getattr(record, name)))
-        for name in ProductIn.__struct_fields__
-        if name not in ("documents", "images")
-    ]
+    fields = [(name, _show(getattr(record, name))) for name in ProductIn.__struct_fields__ if name != "documents"]
     role = session.principal.role
     actions = [a.value for a in lifecycle.allowed_actions(Status(record.filing.status)) if lifecycle.may(role, a)]
+    editable = record.filing.status == Status.UNFILED and role in ("catalog", "admin")
+    entries = {name: _entry(getattr(record, name)) for name in EDITABLE} | (typed or {}) if editable else {}
     events = await history.of_product(ctx, sku)
     return _render(
         "product.html",
@@ -340,6 +355,8 @@ async def _product_page(
         fields=fields,
         documents=documents,
         actions=actions,
+        entries=entries,
+        lists=LISTS,
         history=events,
         **extra,
     )
@@ -377,6 +394,61 @@ async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromP
         return await _product_page(request, sku, session, lang, status=exc.status, problem=problem)
     notice = translate(lang, "done", action=translate(lang, f"act_{chosen.value}"))
     return await _product_page(request, sku, session, lang, notice=notice)
+
+
+def _entry(value: Any) -> str:
+    """A field's value as its input holds it: a list one item a line, nothing for none."""
+    if value is None:
+        return ""
+    return "\n".join(value) if isinstance(value, list) else str(value)
+
+
+@post("/products/{sku:str}/fields", **page())
+async def correct(request: Request[Any, Any, Any], sku: FromPath[str]) -> Template:
+    """Correct fields of an unfiled record from its page: the fields whose input differs from the record's value
+    go to the same change as PATCH, at the version the page showed."""
+    session, lang = await _require(request, "catalog")
+    ctx: Context = request.app.state.ctx
+    form = await request.form()
+    record = await products.get(ctx, sku)
+    changes, problems = _changed_fields(record, form)
+    typed = {name: str(form[name]) for name in EDITABLE if name in form}
+    if problems:
+        problem = {"detail": translate(lang, "field_error"), "violations": problems}
+        return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
+    if not changes:
+        return await _product_page(request, sku, session, lang, notice=translate(lang, "unchanged"))
+    version = int(str(form["version"])) if str(form.get("version", "")).isdigit() else None
+    try:
+        await products.change(ctx, sku, msgspec.convert(changes, ProductPatch), version, session.principal)
+    except ValidationFailed as exc:
+        problem = {"detail": exc.detail, "violations": exc.violations}
+        return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
+    except RegistryError as exc:
+        problem = {"detail": _words(exc, lang), "violations": []}
+        return await _product_page(request, sku, session, lang, status=exc.status, typed=typed, problem=problem)
+    notice = translate(lang, "done", action=translate(lang, "correct"))
+    return await _product_page(request, sku, session, lang, notice=notice)
+
+
+def _changed_fields(record: ProductOut, form: Any) -> tuple[dict[str, Any], list[Violation]]:
+    """The fields the form changes, each as PATCH takes it (blank: null), and the inputs that are not numbers."""
+    changes: dict[str, Any] = {}
+    problems: list[Violation] = []
+    for name in EDITABLE:
+        if name not in form or str(form[name]).replace("\r\n", "\n") == _entry(getattr(record, name)):
+            continue
+        text = str(form[name])
+        value: Any = text.strip() or None
+        if name in LISTS:
+            value = [line.strip() for line in text.splitlines() if line.strip()] or None
+        elif name in NUMBERS and value is not None:
+            if not (value.isascii() and value.isdigit()):
+                problems.append(Violation(f"/{name}", "type", "a whole number"))
+                continue
+            value = int(value)
+        changes[name] = value
+    return changes, problems
 
 
 def _action_body(action: Action, form: Any) -> tuple[ActionIn, list[Violation]]:
@@ -456,6 +528,7 @@ def router() -> Router:
             search_products,
             product,
             act,
+            correct,
             alert_list,
             acknowledge,
             static,

@@ -135,11 +135,18 @@ async def test_the_review_round_trip_through_the_forms(app: Litestar, client: Cl
     refused = await post_form(client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/filing/submit", {})
     assert refused.status_code == 422
     assert "images.missing" in refused.text
-    await client.patch(
-        f"/v1/products/{SKU}",
-        json={"images": ["https://img.example.com/a.jpg"]},
-        headers={**auth("catalog"), "If-Match": '"1"'},
+    # The page's fields are the correction form: the changed input alone is written, as PATCH would.
+    page = await client.get(f"/ui/products/{SKU}")
+    assert '<label for="f-images">images</label>' in page.text
+    corrected = await post_form(
+        client,
+        f"/ui/products/{SKU}",
+        f"/ui/products/{SKU}/fields",
+        {"version": "1", "images": "https://img.example.com/a.jpg\r\n", "brand": "SK-II"},
     )
+    assert corrected.status_code == 200, corrected.text[:300]
+    record = (await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))).json()
+    assert (record["version"], record["images"], record["brand"]) == (2, ["https://img.example.com/a.jpg"], "SK-II")
     submitted = await post_form(client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/filing/submit", {})
     assert submitted.status_code == 200, submitted.text[:300]
     # The reviewer finds it first in the queue and rejects it with two reasons, one a line.
@@ -209,3 +216,38 @@ async def test_an_alert_id_past_int32_is_refused_not_a_failure(app: Litestar, cl
     for alert_id in ("99999999999", "0"):
         refused = await post_form(client, "/ui/alerts", f"/ui/alerts/{alert_id}/ack", {})
         assert refused.status_code == 400, alert_id
+
+
+async def test_the_correction_form_writes_what_changed_and_refuses_in_words(
+    app: Litestar, client: Client, auth: Auth
+) -> None:
+    await client.post("/v1/products", json=sk2(), headers=auth("catalog"))
+    reviewer, catalog = await key_for(app, "reviewer"), await key_for(app, "catalog")
+    assert (await sign_in(client, reviewer)).status_code == 303
+    assert 'id="f-brand"' not in (await client.get(f"/ui/products/{SKU}")).text
+    denied = await post_form(client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"brand": "X"})
+    assert denied.status_code == 403
+    client.cookies.clear()
+    assert (await sign_in(client, catalog)).status_code == 303
+    bad = await post_form(
+        client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"version": "1", "shelf_life_months": "3年"}
+    )
+    assert bad.status_code == 422
+    assert "/shelf_life_months" in bad.text
+    assert 'value="3年"' in bad.text  # what was typed is shown again
+    refused = await post_form(
+        client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"version": "1", "hs_code": "<b>33</b>"}
+    )
+    assert refused.status_code == 422
+    assert "format.hs_code" in refused.text
+    assert "<b>33</b>" not in refused.text  # shown escaped
+    stale = await post_form(client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"version": "7", "brand": "Y"})
+    assert stale.status_code == 412
+    record = (await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))).json()
+    assert (record["version"], record["brand"], record["hs_code"]) == (1, "SK-II", "3304990099")
+    # Under review, the record is not editable: no form, and a post is refused in words.
+    await client.post(f"/v1/products/{SKU}/filing/submit", headers=auth("catalog"))
+    page = await client.get(f"/ui/products/{SKU}")
+    assert 'id="f-brand"' not in page.text
+    locked = await post_form(client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"brand": "Y"})
+    assert locked.status_code == 409
