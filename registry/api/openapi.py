@@ -309,6 +309,9 @@ _URL = S(
 )
 
 
+_NONE = "An empty string is none, as null is."  # the optional codes: an empty CSV cell, or "" in JSON
+
+
 def _record_properties() -> dict[str, S | Reference]:
     countries = sorted(country.alpha_2 for country in pycountry.countries)
     return {
@@ -324,7 +327,7 @@ def _record_properties() -> dict[str, S | Reference]:
         ),
         "category": S(type=OpenAPIType.STRING, enum=[c.value for c in Category]),
         "hs_code": _digits(10),
-        "ciq_code": _digits(3),
+        "ciq_code": S(type=OpenAPIType.STRING, pattern="^(?:[0-9]{3})?$", description=_NONE),
         "origin_country": S(type=OpenAPIType.STRING, enum=countries, description="ISO 3166-1 alpha-2"),
         "ingredients": S(type=OpenAPIType.ARRAY, items=_text(limits.LIST_ITEM), max_items=limits.INGREDIENTS),
         "shelf_life_months": S(type=OpenAPIType.INTEGER, minimum=1, maximum=limits.SHELF_LIFE_MONTHS),
@@ -336,18 +339,19 @@ def _record_properties() -> dict[str, S | Reference]:
         "monthly_units": S(type=OpenAPIType.INTEGER, minimum=0, maximum=limits.MONTHLY_UNITS),
         "import_mode": S(
             type=OpenAPIType.STRING,
-            enum=[mode.value for mode in ImportMode],
-            description="The customs supervision mode: 1210 bonded (网购保税), 9610 direct mail (直购)",
+            enum=[*(mode.value for mode in ImportMode), ""],
+            description=f"The customs supervision mode: 1210 bonded (网购保税), 9610 direct mail (直购). {_NONE}",
         ),
         "item_record_no": S(
             type=OpenAPIType.STRING,
-            pattern=f"^{customs.ITEM_RECORD_NO.pattern}$",
-            description="The bonded account-book item number (账册备案料号); a 1210 product needs one to be declared",
+            pattern=f"^(?:{customs.ITEM_RECORD_NO.pattern})?$",
+            description="The bonded account-book item number (账册备案料号); a 1210 product needs one to be "
+            f"declared. {_NONE}",
         ),
         "gtin": S(
             type=OpenAPIType.STRING,
-            pattern="^(?:[0-9]{8}|[0-9]{12,14})$",
-            description="The barcode: GTIN-8, -12, -13 or -14 with a valid GS1 check digit",
+            pattern="^(?:[0-9]{8}|[0-9]{12,14})?$",
+            description=f"The barcode: GTIN-8, -12, -13 or -14 with a valid GS1 check digit. {_NONE}",
         ),
         "declared_unit": S(
             type=OpenAPIType.STRING,

@@ -85,6 +85,11 @@ async def test_declaration_fields_are_checked_on_every_write(client: Client, aut
     # Full-width digits are read as ASCII, as for every code.
     wide = await client.post("/v1/products", json=sk2(gtin="４９７９００６０７０３５４"), headers=auth("catalog"))
     assert (wide.status_code, wide.json()["gtin"]) == (201, "4979006070354")
+    # An empty optional code is none, as null is (an empty CSV cell reads the same); the schema says so.
+    empty: dict[str, Any] = {"ciq_code": "", "import_mode": "", "item_record_no": "", "gtin": ""}
+    blank = await client.post("/v1/products", json=sk2(sku="SK2-BLANK", **empty), headers=auth("catalog"))
+    assert blank.status_code == 201, blank.text
+    assert {name: blank.json()[name] for name in empty} == dict.fromkeys(empty)
 
 
 async def test_a_threshold_rate_needs_a_net_content_in_its_unit(client: Client, auth: Auth) -> None:
