@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -112,6 +113,8 @@ class Product(Base):
 
     # Every ORM update of a product says `WHERE version = <the version read>` and raises the version by one.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    # The expiry scan's filings past (or near) their validity: a range of this index, in valid_until order.
+    __table_args__ = (Index("ix_product_status_valid_until", "status", "valid_until"),)
 
 
 class HistoryEvent(Base):

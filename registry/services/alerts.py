@@ -127,7 +127,7 @@ async def _expire_batch(ctx: Context, thresholds: Sequence[int]) -> tuple[int, i
             await tx.scalars(
                 select(Product)
                 .where(Product.status == Status.FILED.value, Product.valid_until < today)
-                .order_by(Product.id)
+                .order_by(Product.valid_until, Product.id)  # a range of ix_product_status_valid_until
                 .limit(EXPIRY_BATCH)
                 .with_for_update(skip_locked=True)
             )
