@@ -3,6 +3,7 @@ size limit, before the import's transaction begins."""
 
 from __future__ import annotations
 
+import io
 import tempfile
 from typing import IO, Any
 
@@ -63,14 +64,18 @@ async def import_products(
 
 
 async def _receive(request: Request[Any, Any, Any], max_bytes: int) -> IO[bytes]:
-    """The whole body in a temporary file, read from its start; 413 past `max_bytes`, with nothing kept."""
-    body = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115 (the caller closes it)
+    """The whole body, read from its start: in memory up to a megabyte, past it in a named temporary file (the
+    import's checker process opens it by name); 413 past `max_bytes`, with nothing kept."""
+    body: IO[bytes] = io.BytesIO()
     try:
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > max_bytes:
                 raise TooLarge(f"the body is over the {max_bytes:,} byte limit; nothing was written")
+            if size > IN_MEMORY and isinstance(body, io.BytesIO):
+                held, body = body, tempfile.NamedTemporaryFile()  # noqa: SIM115 (the caller closes it)
+                body.write(held.getbuffer())
             body.write(chunk)
         body.seek(0)
     except BaseException:

@@ -37,7 +37,7 @@ log = logging.getLogger("registry.lookup")
 _TRUE = b'"declarable":true'
 _FALSE = b'"declarable":false'
 STOP_SECONDS = 10.0
-APPLY_CHUNK = 2000  # rows of a large batch taken into the index in one turn of the event loop
+APPLY_CHUNK = 500  # rows of a large batch taken into the index in one turn of the event loop
 LOOKUP_COLUMNS = (
     "sku",
     "filing_no",
