@@ -162,12 +162,16 @@ _AS_OF = {
 }
 
 
+_AS_OF_QUERIES = {
+    dialect: text(sql).bindparams(bindparam("as_of", type_=UtcDateTime())) for dialect, sql in _AS_OF.items()
+}
+
+
 async def replay_product(ctx: Context, sku: str, as_of: dt.datetime) -> dict[str, Any] | None:
     """The record's wire fields as they were at `as_of`, rebuilt from its events; None before it existed."""
-    dialect = "postgresql" if ctx.db.engine.dialect.name == "postgresql" else "sqlite"
-    query = text(_AS_OF[dialect]).bindparams(bindparam("as_of", type_=UtcDateTime()))
-    async with ctx.db.reads() as tx:
-        rows = (await tx.execute(query, {"sku": sku, "as_of": as_of})).all()
+    query = _AS_OF_QUERIES["postgresql" if ctx.db.engine.dialect.name == "postgresql" else "sqlite"]
+    async with ctx.db.engine.connect() as connection:  # one statement: no session to build and tear down
+        rows = (await connection.execute(query, {"sku": sku, "as_of": as_of})).all()
     found = {name: value for name, value, seq in rows if seq is not None}
     if "#created" not in found:
         return None
