@@ -1,8 +1,8 @@
 """Bulk import: NDJSON or CSV records upserted by SKU, in batches, all in one transaction.
 
 The file is whole before anything is written (an HTTP upload is received into a temporary file first), so a
-slow or stalled client never holds the write lock. Rows are read, normalised and field-checked in a child
-process of the import's own, a batch at a time, in linear time, while this process writes the batches before
+slow or stalled client never holds the write lock. Rows are read, normalised and field-checked in a checker
+process (services/checker.py), a batch at a time, in linear time, while this process writes the batches before
 them: the checking neither keeps the event loop from other requests nor takes their share of the interpreter.
 `atomic` writes nothing if any row is rejected; `partial` writes the rows that pass; a dry run writes nothing.
 Either way the whole import commits once at the end, so a failure, a limit or a killed process leaves
@@ -12,48 +12,39 @@ nothing of it behind. Each written row has its history event in that same transa
 from __future__ import annotations
 
 import asyncio
-import io
-import itertools
-import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from multiprocessing.connection import Connection
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, ClassVar
 
 import msgspec
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import limits as bounds
-from registry.domain import rules
 from registry.domain.errors import Conflict, RegistryError, TooLarge, ValidationFailed
-from registry.domain.records import ProductIn, normalize
-from registry.domain.rows import Row, read_csv, read_ndjson
+from registry.domain.records import ProductIn
 from registry.domain.violations import Violation, capped
 from registry.models import PRODUCT_TABLE, Product
-from registry.services import history
+from registry.services import checker, history
+from registry.services.checker import Checked, Format
 from registry.services.context import Context, Principal
 from registry.services.history import NewEvent
 from registry.services.lookup import lookup_columns
 from registry.services.products import creation_event, new_values, rewrite, update_event
 
-# Rows a batch: each batch's writing runs on the event loop between two awaits, so its size bounds how long a
-# look-up waits behind an import (1,000 made the look-up's p99 under a running import ~25x idle; 100, ~3.5x,
-# at the same import speed).
-BATCH = 100
+__all__ = ["Format", "ImportRefused", "ImportReport", "Limits", "Mode", "run"]
+
 INDEX_STEP = 5000  # rows given to the look-up index between two turns of the event loop
 
 
 class Mode(StrEnum):
     ATOMIC = "atomic"
     PARTIAL = "partial"
-
-
-class Format(StrEnum):
-    NDJSON = "ndjson"
-    CSV = "csv"
 
 
 class ImportRefused(RegistryError):
@@ -86,97 +77,70 @@ class Limits:
     max_rows: int
 
 
-class Checked(NamedTuple):
-    """A row after reading and field validation: its record, or what is wrong with it."""
-
-    line: int
-    sku: str | None
-    record: ProductIn | None
-    violations: list[Violation]
-
-
-def _check(row: Row) -> Checked:
-    if row.error is not None or row.record is None:
-        assert row.error is not None
-        return Checked(row.line, row.error.sku, None, [row.error.violation])
-    record = normalize(row.record)
-    return Checked(row.line, record.sku, record, rules.check_fields(record))
-
-
-def _next_batch(rows: Iterator[Row]) -> list[Checked]:
-    """Up to BATCH rows read and checked; a refused row without its record (what it holds may not even be
-    encodable: a number past 2⁶⁴), it is reported by its line, SKU and violations alone."""
-    batch = [_check(row) for row in itertools.islice(rows, BATCH)]
-    return [row._replace(record=None) if row.violations else row for row in batch]
-
-
-def _check_file(source: str | bytes, fmt: Format, out: Connection) -> None:
-    """In the checker process: every row of the file (a path, or its bytes) read and checked, a batch at a time,
-    each sent down `out` with the file position reached; then an empty message. A failure is sent as its text."""
-    try:
-        encode = msgspec.msgpack.Encoder().encode
-        with open(source, "rb") if isinstance(source, str) else io.BytesIO(source) as handle:
-            rows = read_csv(handle) if fmt is Format.CSV else read_ndjson(handle)
-            while batch := _next_batch(rows):
-                out.send_bytes(encode((handle.tell(), batch)))
-        out.send_bytes(b"")
-    except BrokenPipeError:  # the import ended early (a limit, a refusal, its client gone): nothing to tell
-        pass
-    except ValidationFailed as exc:  # the file as a whole refused (a CSV header): the client is told why
-        out.send_bytes(b"?" + msgspec.msgpack.encode((exc.violations, exc.detail, bool(exc.extra.get("truncated")))))
-    except BaseException as exc:
-        out.send_bytes(b"!" + repr(exc).encode())
-    finally:
-        out.close()
-
-
-# The checker processes come from a fork server started with this module loaded: a clean process (not a fork of
-# the threaded server), each checker forked from it in milliseconds.
-_PROCESSES = multiprocessing.get_context("forkserver")
-_PROCESSES.set_forkserver_preload([__name__])
-_BATCHES = msgspec.msgpack.Decoder(tuple[int, list[Checked]])
-_REFUSAL = msgspec.msgpack.Decoder(tuple[list[Violation], str, bool])
-
-
 class _Checker:
-    """An import's checker process and the pipe its batches come through (backpressure: it waits while the pipe
-    is full, so it is never more than a pipe's worth ahead of the writing)."""
+    """The checker process an import's rows come from (services/checker.py): an idle one if there is one, else a
+    new one; given back when the file was read to its end, stopped when the import ended before (a limit, a
+    refusal, its client gone), since it may be part-way through the file."""
+
+    _idle: ClassVar[list[subprocess.Popen[bytes]]] = []
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, source: IO[bytes]) -> None:
         name = getattr(source, "name", None)
         # A file on disk is opened by the checker itself; anything else (a small upload held in memory) is sent.
         self.source: str | bytes = name if isinstance(name, str) and os.path.isfile(name) else source.read()
-        self.incoming: Connection | None = None
-        self.process: Any = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.done = False
 
     def start(self, fmt: Format) -> None:
-        """Start the checker (blocking: run in a worker thread; the first start also starts the fork server)."""
-        self.incoming, outgoing = _PROCESSES.Pipe(duplex=False)
-        self.process = _PROCESSES.Process(target=_check_file, args=(self.source, fmt, outgoing), daemon=True)
-        self.process.start()
-        outgoing.close()
+        """Hand the file to a checker (blocking: run in a worker thread)."""
+        with self._lock:
+            idle = self._idle.pop() if self._idle else None
+        self.process = idle or subprocess.Popen(
+            [sys.executable, "-m", "registry.services.checker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert self.process.stdin is not None
+        path, content = (self.source, None) if isinstance(self.source, str) else (None, self.source)
+        checker.send(self.process.stdin, msgspec.msgpack.encode((path, content, fmt)))
+        self.process.stdin.flush()
 
     def next(self) -> tuple[int, list[Checked]] | None:
         """The next batch and the file position after it; None at the end (blocking: run in a worker thread)."""
-        assert self.incoming is not None
-        message = self.incoming.recv_bytes()
-        if not message:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        message = checker.receive(self.process.stdout)
+        if message is None:
+            raise RuntimeError(f"the import's checker ended (exit status {self.process.poll()})")
+        kind, body = message[:1], message[1:]
+        if kind == b"B":
+            return _BATCH.decode(body)
+        if kind == b"E":
+            self.done = True
             return None
-        if message[:1] == b"?":
-            violations, detail, truncated = _REFUSAL.decode(message[1:])
+        if kind == b"?":
+            violations, detail, truncated = _REFUSAL.decode(body)
             refusal = ValidationFailed(violations, detail)
             refusal.extra["truncated"] = truncated or None  # of the violations the checker had, these are shown
+            self.done = True
             raise refusal
-        if message[:1] == b"!":
-            raise RuntimeError(f"the import's checker failed: {message[1:].decode(errors='replace')}")
-        return _BATCHES.decode(message)
+        raise RuntimeError(f"the import's checker failed: {body.decode(errors='replace')}")
 
     def stop(self) -> None:
-        if self.incoming is not None:
-            self.incoming.close()
-        if self.process is not None:
-            self.process.kill()
-            self.process.join()
+        if self.process is None:
+            return
+        if self.done and self.process.poll() is None:
+            with self._lock:
+                self._idle.append(self.process)
+            return
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+_BATCH = msgspec.msgpack.Decoder(tuple[int, list[Checked]])
+_REFUSAL = msgspec.msgpack.Decoder(tuple[list[Violation], str, bool])
 
 
 class _Import:
