@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import importlib.resources
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,10 +30,10 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.alerts import AlertId
 from registry.api.policy import Policy
-from registry.domain import lifecycle
+from registry.domain import lifecycle, limits
 from registry.domain import stats as stats_rules
 from registry.domain.alerts import AlertStatus
-from registry.domain.errors import RegistryError, ValidationFailed
+from registry.domain.errors import BadRequest, PreconditionFailed, RegistryError, ValidationFailed
 from registry.domain.lifecycle import Action, ActionIn
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
 from registry.domain.violations import Violation
@@ -171,9 +172,14 @@ async def _require(request: Request[Any, Any, Any], *roles: str) -> tuple[Sessio
     found, lang, _ = await _session(request)
     if found is None:
         raise SignedOut
-    if roles and found.principal.role not in (*roles, "admin"):
+    if roles and not _may(found.principal.role, *roles):
         raise PermissionDeniedException(translate(lang, "forbidden"))
     return found, lang
+
+
+def _may(role: str, *roles: str) -> bool:
+    """Whether `role` is one of `roles` (an admin always is), as the API's policy decides."""
+    return role in (*roles, "admin")
 
 
 @get("/sign-in", **page())
@@ -342,7 +348,7 @@ async def _product_page(
     fields = [(name, _show(getattr(record, name))) for name in ProductIn.__struct_fields__ if name != "documents"]
     role = session.principal.role
     actions = [a.value for a in lifecycle.allowed_actions(Status(record.filing.status)) if lifecycle.may(role, a)]
-    editable = record.filing.status == Status.UNFILED and role in ("catalog", "admin")
+    editable = record.filing.status == Status.UNFILED and _may(role, "catalog")
     entries = {name: _entry(getattr(record, name)) for name in EDITABLE} | (typed or {}) if editable else {}
     events = await history.of_product(ctx, sku)
     return _render(
@@ -383,17 +389,47 @@ async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromP
     if problems:
         problem = {"detail": translate(lang, "field_error"), "violations": problems}
         return await _product_page(request, sku, session, lang, status=422, problem=problem)
-    version = int(str(form["version"])) if str(form.get("version", "")).isdigit() else None
+
+    async def work() -> None:
+        await filings.act(ctx, sku, chosen, body, _version(form), session.principal)
+
+    return await _attempt(request, sku, session, lang, work, f"act_{chosen.value}")
+
+
+async def _attempt(
+    request: Request[Any, Any, Any],
+    sku: str,
+    session: Session,
+    lang: Lang,
+    work: Callable[[], Awaitable[None]],
+    done: str,
+    typed: dict[str, str] | None = None,
+) -> Template:
+    """A form's change through its service, then the record's page: with the notice that `done` (a message key)
+    is done, or with the refusal in words and its violations (and what was typed, shown again)."""
     try:
-        await filings.act(ctx, sku, chosen, body, version, session.principal)
+        await work()
     except ValidationFailed as exc:
         problem = {"detail": exc.detail, "violations": exc.violations}
-        return await _product_page(request, sku, session, lang, status=422, problem=problem)
+        return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
     except RegistryError as exc:
         problem = {"detail": _words(exc, lang), "violations": []}
-        return await _product_page(request, sku, session, lang, status=exc.status, problem=problem)
-    notice = translate(lang, "done", action=translate(lang, f"act_{chosen.value}"))
+        return await _product_page(request, sku, session, lang, status=exc.status, typed=typed, problem=problem)
+    notice = translate(lang, "done", action=translate(lang, done))
     return await _product_page(request, sku, session, lang, notice=notice)
+
+
+def _version(form: Any) -> int | None:
+    """The version the form's page showed (none when the form has none), read as the API reads If-Match: a number
+    that cannot be a record's version is stale (412); one that is no number at all, 400."""
+    text = str(form.get("version", ""))
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise BadRequest("the form's version is not a number")
+    if len(text) > len(str(limits.MAX_INT32)) or int(text) > limits.MAX_INT32:
+        raise PreconditionFailed("the form's version is no version of this record")
+    return int(text)
 
 
 def _entry(value: Any) -> str:
@@ -418,17 +454,11 @@ async def correct(request: Request[Any, Any, Any], sku: FromPath[str]) -> Templa
         return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
     if not changes:
         return await _product_page(request, sku, session, lang, notice=translate(lang, "unchanged"))
-    version = int(str(form["version"])) if str(form.get("version", "")).isdigit() else None
-    try:
-        await products.change(ctx, sku, msgspec.convert(changes, ProductPatch), version, session.principal)
-    except ValidationFailed as exc:
-        problem = {"detail": exc.detail, "violations": exc.violations}
-        return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
-    except RegistryError as exc:
-        problem = {"detail": _words(exc, lang), "violations": []}
-        return await _product_page(request, sku, session, lang, status=exc.status, typed=typed, problem=problem)
-    notice = translate(lang, "done", action=translate(lang, "correct"))
-    return await _product_page(request, sku, session, lang, notice=notice)
+
+    async def work() -> None:
+        await products.change(ctx, sku, msgspec.convert(changes, ProductPatch), _version(form), session.principal)
+
+    return await _attempt(request, sku, session, lang, work, "correct", typed)
 
 
 def _changed_fields(record: ProductOut, form: Any) -> tuple[dict[str, Any], list[Violation]]:

@@ -251,3 +251,15 @@ async def test_the_correction_form_writes_what_changed_and_refuses_in_words(
     assert 'id="f-brand"' not in page.text
     locked = await post_form(client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"brand": "Y"})
     assert locked.status_code == 409
+
+
+async def test_a_version_that_is_no_number_is_refused_not_a_failure(app: Litestar, client: Client, auth: Auth) -> None:
+    await client.post("/v1/products", json=sk2(), headers=auth("catalog"))
+    assert (await sign_in(client, await key_for(app, "catalog"))).status_code == 303
+    # No number is a 400 (as a malformed If-Match is); a number no version can be is stale, 412 (as in the API).
+    for version, status in (("²", 400), ("1 ", 400), ("9" * 5000, 412), ("99999999999", 412)):
+        for action, data in ((f"/ui/products/{SKU}/fields", {"brand": "Y"}), (f"/ui/products/{SKU}/filing/submit", {})):
+            refused = await post_form(client, f"/ui/products/{SKU}", action, {**data, "version": version})
+            assert refused.status_code == status, (action, version[:10], refused.status_code)
+    record = (await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))).json()
+    assert (record["version"], record["brand"], record["filing"]["status"]) == (1, "SK-II", "unfiled")
