@@ -473,7 +473,8 @@ def _changed_fields(record: ProductOut, form: Any) -> tuple[dict[str, Any], list
         if name in LISTS:
             value = [line.strip() for line in text.splitlines() if line.strip()] or None
         elif name in NUMBERS and value is not None:
-            if not (value.isascii() and value.isdigit()):
+            # Past 18 digits no int64 (what the API's JSON takes) holds it, and past 4,300 int() refuses it.
+            if not (value.isascii() and value.isdigit() and len(value) <= 18):
                 problems.append(Violation(f"/{name}", "type", "a whole number"))
                 continue
             value = int(value)

@@ -235,6 +235,11 @@ async def test_the_correction_form_writes_what_changed_and_refuses_in_words(
     assert bad.status_code == 422
     assert "/shelf_life_months" in bad.text
     assert 'value="3年"' in bad.text  # what was typed is shown again
+    huge = await post_form(
+        client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"version": "1", "monthly_units": "9" * 5000}
+    )
+    assert huge.status_code == 422
+    assert "/monthly_units" in huge.text
     refused = await post_form(
         client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"version": "1", "hs_code": "<b>33</b>"}
     )
