@@ -96,6 +96,9 @@ class _Checker:
         """Hand the file to a checker (blocking: run in a worker thread)."""
         with self._lock:
             idle = self._idle.pop() if self._idle else None
+        if idle is not None and idle.poll() is not None:  # gone while idle (killed, out of memory): not to be asked
+            _reap(idle)
+            idle = None
         self.process = idle or subprocess.Popen(
             [sys.executable, "-m", "registry.services.checker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -133,10 +136,14 @@ class _Checker:
                 self._idle.append(self.process)
             return
         self.process.kill()
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                stream.close()
+        _reap(self.process)
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    process.wait()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
 
 
 _BATCH = msgspec.msgpack.Decoder(tuple[int, list[Checked]])

@@ -223,3 +223,18 @@ async def test_the_cli_imports_a_file(app: Litestar, database_url: str, tmp_path
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,brand\nX-1,\n", encoding="utf-8")
     assert await asyncio.to_thread(cli, ["import", str(bad), "--mode", "partial"]) == 1
+
+
+async def test_a_checker_that_died_while_idle_is_replaced(client: Client, auth: Auth) -> None:
+    """A checker kept for the next import may be gone by then (killed, out of memory): the next import starts
+    another, it does not fail."""
+    from registry.services.imports import _Checker
+
+    first = await post(client, auth, ndjson(sk2()), mode="partial")
+    assert first.status_code == 200
+    assert _Checker._idle, "the checker was not kept"
+    for process in _Checker._idle:
+        process.kill()
+        process.wait()
+    again = await post(client, auth, ndjson(sk2(sku="SK2-AGAIN")), mode="partial")
+    assert (again.status_code, again.json()["created"]) == (200, 1)
