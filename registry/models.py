@@ -126,7 +126,7 @@ class HistoryEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(limits.ACTOR))
     action: Mapped[str] = mapped_column(String(32))
-    sku: Mapped[str | None] = mapped_column(String(limits.SKU), index=True)
+    sku: Mapped[str | None] = mapped_column(String(limits.SKU))
     reference_name: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int | None] = mapped_column(Integer)
     from_status: Mapped[str | None] = mapped_column(String(16))
@@ -136,10 +136,29 @@ class HistoryEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
+    # A record's events in order, and any stretch of them after a snapshot, as a range of this index.
+    __table_args__ = (Index("ix_history_event_sku_seq", "sku", "seq"),)
+
+
+class HistorySnapshot(Base):
+    """A record's fields as they stood after one of its events, taken every `SNAPSHOT_EVERY` changes in the
+    transaction of that change: where an `as_of` read starts, so it reads a bounded stretch of events however long
+    the history. Derived from the chained events, never in their place: the audit's verify re-derives each one."""
+
+    __tablename__ = "history_snapshot"
+
+    sku: Mapped[str] = mapped_column(String(limits.SKU), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # The latest moment among the events it sums up: it stands for any moment from then on.
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Field name -> value; "#created" -> the first event's moment; "#updated" -> [moment, version] of the last change.
+    state: Mapped[dict[str, Any]] = mapped_column(Json)
+
 
 # The Core tables, for bulk inserts that need none of the ORM's per-row work.
 PRODUCT_TABLE = cast(Table, Product.__table__)
 HISTORY_TABLE = cast(Table, HistoryEvent.__table__)
+SNAPSHOT_TABLE = cast(Table, HistorySnapshot.__table__)
 
 
 class HistoryHead(Base):

@@ -101,7 +101,8 @@ async def product_history(sku: SkuPath, ctx: Ctx) -> HistoryOut:
 
 @get("/v1/audit/verify", **declare(Role.AUDITOR))
 async def verify_audit(ctx: Ctx) -> VerifyOut:
-    """Walk the history's hash chain: `first_bad_seq` names the first event that does not hold."""
+    """Walk the history's hash chain and re-derive its snapshots: `first_bad_seq` names the first event that does
+    not hold, or the event after which a snapshot disagrees with the events."""
     return await history.verify(ctx)
 
 

@@ -1,10 +1,10 @@
-"""The history chain and replay: pure functions over events."""
+"""The history chain: pure functions over events."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -65,18 +65,3 @@ class ChainCheck:
         if self.first_bad is None and (self.count != head_seq or self.last_hash != head_hash):
             return min(self.count, head_seq) + 1
         return self.first_bad
-
-
-def replay(events: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """A record's state after its events, from each event's `changes` new values; None before it existed."""
-    state: dict[str, Any] | None = None
-    for event in events:
-        if state is None:
-            state = {"created_at": event["at"]}
-        if not event["changes"]:
-            continue  # a review: recorded, with the record as it was
-        for name, change in event["changes"].items():
-            state[name] = change["new"]
-        state["version"] = event["version"]
-        state["updated_at"] = event["at"]
-    return state

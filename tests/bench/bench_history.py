@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import random
 import statistics
 import tempfile
 import time
@@ -23,6 +25,7 @@ READS = 200
 
 
 async def main() -> dict[str, object]:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line a request otherwise
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         await asyncio.to_thread(schema.upgrade, url)
@@ -43,6 +46,9 @@ async def main() -> dict[str, object]:
                 assert response.status_code == 200
             writes = time.perf_counter() - start
             as_of = clock.now.isoformat()
+            # Moments spread over the whole history, each read as often: a read starts from the snapshot before it.
+            first = clock.now - dt.timedelta(seconds=EVENTS - 1)
+            spread = [first + dt.timedelta(seconds=random.uniform(0, EVENTS - 1)) for _ in range(READS)]
 
             async def timed(params: dict[str, str]) -> list[float]:
                 samples = []
@@ -53,9 +59,9 @@ async def main() -> dict[str, object]:
                     assert response.status_code == 200
                 return samples
 
-            async def service(moment: dt.datetime | None) -> list[float]:
+            async def service(moments: list[dt.datetime | None]) -> list[float]:
                 samples = []
-                for _ in range(READS):
+                for moment in moments:
                     t0 = time.perf_counter()
                     await products.get(ctx, "SK2-FTE-230", moment)
                     samples.append(time.perf_counter() - t0)
@@ -63,8 +69,9 @@ async def main() -> dict[str, object]:
 
             current = await timed({})
             historic = await timed({"as_of": as_of})
-            service_current = await service(None)
-            service_historic = await service(clock.now)
+            service_current = await service([None] * READS)
+            service_historic = await service([clock.now] * READS)
+            service_spread = await service(list(spread))
             verify_start = time.perf_counter()
             verdict = (await client.get("/v1/audit/verify", headers=headers)).json()
             verify = time.perf_counter() - verify_start
@@ -78,14 +85,17 @@ async def main() -> dict[str, object]:
     print(f"  GET as_of (1,000 ev.)  p50 {ms(historic, 50):.2f} ms  p99 {ms(historic, 99):.2f} ms")
     print("in the service (products.get), no HTTP:")
     print(f"  current record         p50 {ms(service_current, 50):.2f} ms  p99 {ms(service_current, 99):.2f} ms")
-    print(f"  as_of (1,000 events)   p50 {ms(service_historic, 50):.2f} ms  p99 {ms(service_historic, 99):.2f} ms")
-    print(f"  as_of / current (p50)  {ms(service_historic, 50) / ms(service_current, 50):.1f}x")
+    print(f"  as_of, the last moment p50 {ms(service_historic, 50):.2f} ms  p99 {ms(service_historic, 99):.2f} ms")
+    print(f"  as_of, moments spread  p50 {ms(service_spread, 50):.2f} ms  p99 {ms(service_spread, 99):.2f} ms")
+    print(f"  as_of / current (p50)  {ms(service_spread, 50) / ms(service_current, 50):.1f}x")
     print(f"audit verify over {verdict['events']} events: {verify * 1000:.0f} ms, ok={verdict['ok']}")
-    print("target: as_of over 1,000 events p50 <= 2 ms (in the service)")
+    print("target: as_of over 1,000 events p50 <= 2 ms (in the service; the larger of the two p50s counts)")
     return {
         "events": EVENTS,
-        "as_of_p50_ms": round(ms(service_historic, 50), 2),
-        "as_of_p99_ms": round(ms(service_historic, 99), 2),
+        "as_of_p50_ms": round(max(ms(service_historic, 50), ms(service_spread, 50)), 2),
+        "as_of_last_p50_ms": round(ms(service_historic, 50), 2),
+        "as_of_spread_p50_ms": round(ms(service_spread, 50), 2),
+        "as_of_spread_p99_ms": round(ms(service_spread, 99), 2),
         "current_p50_ms": round(ms(service_current, 50), 2),
         "http_as_of_p50_ms": round(ms(historic, 50), 2),
         "verify_ms": round(verify * 1000),

@@ -1,4 +1,4 @@
-"""The history chain and replay as pure functions."""
+"""The history chain as pure functions."""
 
 from __future__ import annotations
 
@@ -71,17 +71,3 @@ def test_the_digest_does_not_depend_on_key_order_or_time_zone() -> None:
     shuffled = dict(reversed(list(event.items())))
     shuffled["at"] = event["at"].astimezone(dt.timezone(dt.timedelta(hours=8)))
     assert history.digest(history.GENESIS, shuffled) == event["hash"]
-
-
-def test_replay_applies_each_events_new_values() -> None:
-    events = chain(
-        [
-            {"spec": {"old": None, "new": "1g"}, "brand": {"old": None, "new": "Kao"}},
-            {"spec": {"old": "1g", "new": "2g"}},
-        ]
-    )
-    state = history.replay(events)
-    assert state is not None
-    assert (state["spec"], state["brand"], state["version"]) == ("2g", "Kao", 2)
-    assert state["created_at"] == events[0]["at"]
-    assert history.replay([]) is None

@@ -97,6 +97,7 @@ LONGEST: dict[str, Callable[[], int]] = {
     "history_event.to_status": lambda: _longest(Status),
     "history_event.prev_hash": lambda: 64,
     "history_event.hash": lambda: 64,
+    "history_snapshot.sku": lambda: limits.SKU,
     "history_head.last_hash": lambda: 64,
     "filing_number.filing_no": lambda: 10,
     "filing_number.sku": lambda: limits.SKU,
