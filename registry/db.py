@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from registry.config import Settings
+from registry.domain.errors import Unavailable
+
+BUSY_SECONDS = 30  # how long a SQLite writer waits for the write lock (busy_timeout), and for its turn
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -73,7 +77,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -84,13 +88,41 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class Writes:
+    """Write transactions: `async with db.writes.begin() as tx`. On SQLite this process's writers take turns in the
+    order they came: SQLite's busy handler wakes a waiting writer by polling, so a writer behind back-to-back
+    imports could lose the lock to each next one and wait out its busy timeout. A writer that has not had its
+    turn within BUSY_SECONDS is answered 503, as one that waited that long for the lock itself would be."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine.execution_options(writes=True), expire_on_commit=False)
+        self._turns = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        if self._turns is None:
+            async with self._sessions.begin() as tx:
+                yield tx
+            return
+        try:
+            async with asyncio.timeout(BUSY_SECONDS):
+                await self._turns.acquire()
+        except TimeoutError:
+            raise Unavailable("the database is busy with other writes; retry shortly") from None
+        try:
+            async with self._sessions.begin() as tx:
+                yield tx
+        finally:
+            self._turns.release()
+
+
 class Database:
-    """One engine and the two session factories drawn from it: for reads and for writes."""
+    """One engine, the session factory for reads and the write transactions drawn from it."""
 
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
         self.reads = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.writes = async_sessionmaker(self.engine.execution_options(writes=True), expire_on_commit=False)
+        self.writes = Writes(self.engine)
 
     @asynccontextmanager
     async def exclusive(self, job: str) -> AsyncIterator[bool]:

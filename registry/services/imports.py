@@ -246,7 +246,7 @@ async def run(
     sessions = ctx.db.reads if dry_run else ctx.db.writes
     try:
         await asyncio.to_thread(checker.start, fmt)
-        async with sessions() as tx, tx.begin():
+        async with sessions.begin() as tx:
             if tx.get_bind().dialect.name == "postgresql":
                 # The table's statistics predate this transaction's own inserts, so the planner would read each
                 # batch's SKUs by scanning the whole growing table (quadratic: 100,000 rows took 106 s, not 18 s).
