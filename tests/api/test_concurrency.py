@@ -18,6 +18,8 @@ from tests.conftest import FakeClock
 from tests.samples import shiseido
 
 Client = httpx.AsyncClient
+# A write that changes nothing: it takes SQLite's write lock for the transaction it is in.
+TOUCH = text("UPDATE history_head SET last_seq = last_seq WHERE id = 1")
 
 
 async def test_two_instances_write_at_once_without_errors_or_lost_updates(
@@ -65,16 +67,15 @@ async def test_sqlite_writers_take_turns_in_the_order_they_came(app: Litestar, d
     if not is_sqlite(database_url):
         pytest.skip("PostgreSQL writers lock rows, not the database")
     db = app.state.ctx.db
-    touch = text("UPDATE history_head SET last_seq = last_seq WHERE id = 1")
     order: list[int] = []
 
     async def write(n: int) -> None:
         async with db.writes.begin() as tx:
-            await tx.execute(touch)
+            await tx.execute(TOUCH)
             order.append(n)
 
     async with db.writes.begin() as holder:  # a long transaction holding the write lock
-        await holder.execute(touch)
+        await holder.execute(TOUCH)
         waiting = []
         for n in range(6):
             waiting.append(asyncio.create_task(write(n)))
@@ -92,7 +93,7 @@ async def test_a_sqlite_writer_that_gets_no_turn_in_time_is_answered_503(
     monkeypatch.setattr(db_module, "BUSY_SECONDS", 0.2)
     headers = {**auth("catalog"), "If-Match": '"1"'}
     async with app.state.ctx.db.writes.begin() as holder:
-        await holder.execute(text("UPDATE history_head SET last_seq = last_seq WHERE id = 1"))
+        await holder.execute(TOUCH)
         response = await client.patch("/v1/products/C000", json={"usage": "x"}, headers=headers)
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
