@@ -54,7 +54,7 @@ class ReviewIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 def check_review(body: ReviewIn) -> tuple[ReviewIn, list[Violation]]:
     """The review normalised, and what it gets wrong: a note is required."""
-    body = ReviewIn(note=normalize_text(body.note))
+    body = ReviewIn(note=normalize_text(body.note, limits.REASON))
     if not body.note:
         return body, [Violation("/note", "required", "a note saying what was reviewed is required")]
     return body, text_problems(body.note, limits.REASON, "note")
@@ -74,8 +74,10 @@ def normalize(body: ActionIn) -> ActionIn:
     return ActionIn(
         filing_no=None if body.filing_no is None else normalize_code(body.filing_no),
         valid_until=body.valid_until,
-        reasons=None if body.reasons is None else [text for r in body.reasons if (text := normalize_text(r))],
-        reason=None if body.reason is None else normalize_text(body.reason) or None,
+        reasons=None
+        if body.reasons is None
+        else [text for r in body.reasons if (text := normalize_text(r, limits.REASON))],
+        reason=None if body.reason is None else normalize_text(body.reason, limits.REASON) or None,
     )
 
 

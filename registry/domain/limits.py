@@ -10,6 +10,7 @@ SKU = 64
 TEXT = 200  # brand, spec, a document's kind, number and issuer, and every other short text
 NAME = 500  # name_cn, name_foreign
 USAGE = 10_000
+LONG_TEXTS = {"usage": USAGE, "name_cn": NAME, "name_foreign": NAME}  # a record's other texts: TEXT
 LIST_ITEM = 2000  # an ingredient, an image URL
 INGREDIENTS = 1000  # items a record's lists may hold
 IMAGES = 100

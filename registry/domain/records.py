@@ -12,11 +12,17 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
+from registry.domain import limits
+
 _SPACE = re.compile(r"\s+")
 
 
-def normalize_text(value: str) -> str:
-    """NFKC, inner white space collapsed to one space, trimmed."""
+def normalize_text(value: str, limit: int | None = None) -> str:
+    """NFKC, inner white space collapsed to one space, trimmed. A text longer than `limit` comes back as it was
+    sent: a limit counts the characters sent (the published maxLength), so the rules refuse such a text however
+    much normalising would shorten it."""
+    if limit is not None and len(value) > limit:
+        return value
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", value)).strip()
 
 
@@ -185,10 +191,10 @@ class ProductOut(Struct, kw_only=True):
     filing: Filing
 
 
-def _normalize_optional(value: str | None) -> str | None:
+def _normalize_optional(value: str | None, limit: int = limits.TEXT) -> str | None:
     if value is None:
         return None
-    text = normalize_text(value)
+    text = normalize_text(value, limit)
     return text or None
 
 
@@ -200,19 +206,19 @@ def normalize(record: ProductIn) -> ProductIn:
     """The record with every text normalised; codes upper-cased where the standard is upper case."""
     country = _normalize_optional(record.origin_country)
     return ProductIn(
-        sku=_normalize_optional(record.sku),
+        sku=_normalize_optional(record.sku, limits.SKU),
         brand=_normalize_optional(record.brand),
-        name_cn=_normalize_optional(record.name_cn),
-        name_foreign=_normalize_optional(record.name_foreign),
+        name_cn=_normalize_optional(record.name_cn, limits.NAME),
+        name_foreign=_normalize_optional(record.name_foreign, limits.NAME),
         spec=_normalize_optional(record.spec),
         category=_normalize_optional(record.category),
         hs_code=_code(record.hs_code),
         ciq_code=_code(record.ciq_code),
         origin_country=country.upper() if country else None,
-        ingredients=[normalize_text(item) for item in record.ingredients],
+        ingredients=[normalize_text(item, limits.LIST_ITEM) for item in record.ingredients],
         shelf_life_months=record.shelf_life_months,
-        usage=_normalize_optional(record.usage),
-        images=[normalize_text(url) for url in record.images],
+        usage=_normalize_optional(record.usage, limits.USAGE),
+        images=[normalize_text(url, limits.LIST_ITEM) for url in record.images],
         documents=[
             Document(
                 kind=_normalize_optional(doc.kind),

@@ -33,7 +33,6 @@ TEXT_FIELDS = (
     "gtin",
     "declared_unit",
 )
-MAX_TEXT = {"usage": limits.USAGE, "name_cn": limits.NAME, "name_foreign": limits.NAME}  # the rest: limits.TEXT
 LIST_LIMITS = {"ingredients": limits.INGREDIENTS, "images": limits.IMAGES, "documents": limits.DOCUMENTS}
 # Control characters (Unicode Cc), format characters (Cf: zero-width spaces and joiners, bidirectional
 # overrides such as U+202E that make a name read backwards, the BOM, tag characters) and lone surrogates:
@@ -70,7 +69,7 @@ def check_fields(record: ProductIn) -> list[Violation]:
     for name in TEXT_FIELDS:
         value = getattr(record, name)
         if value is not None:
-            found += text_problems(value, MAX_TEXT.get(name, limits.TEXT), name)
+            found += text_problems(value, limits.LONG_TEXTS.get(name, limits.TEXT), name)
     for name, most in LIST_LIMITS.items():
         if len(getattr(record, name)) > most:
             found.append(_err(pointer(name), "format.too_many", f"at most {most} {name}"))

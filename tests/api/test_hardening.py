@@ -253,6 +253,31 @@ async def test_texts_that_postgresql_or_a_reader_cannot_take_are_422(client: Cli
         assert codes(assert_problem(response, 422)) == ["format.control_character"]
 
 
+# A text over its published maxLength in white space that normalising collapses was accepted (the contract
+# suite's negative case): a limit counts the characters sent.
+
+
+async def test_a_text_over_its_limit_as_sent_is_422_however_it_normalises(client: Client, auth: Auth) -> None:
+    padded: dict[str, Any] = {
+        "spec": "230 ml" + "\t\f\r\v " * 40 + "x",  # 207 characters, 8 after normalising
+        "name_cn": "精华" + " " * 499,
+        "sku": " " * 60 + "SK2-FTE-230",
+        "ingredients": ["water" + "\t" * 1996],
+    }
+    for field, value in padded.items():
+        response = await client.post("/v1/products", json=sk2(**{field: value}), headers=auth("catalog"))
+        violations = assert_problem(response, 422)["violations"]
+        assert {v["field"] for v in violations} == {f"/{field}" if field != "ingredients" else "/ingredients/0"}
+    body = await client.get("/v1/products", headers=auth("catalog"))
+    assert body.json()["items"] == []
+    await client.post("/v1/products", json=sk2(spec="230 ml" + " " * 150), headers=auth("catalog"))
+    await client.post("/v1/products/SK2-FTE-230/filing/submit", headers=auth("catalog"))
+    url = "/v1/products/SK2-FTE-230/filing/reject"
+    response = await client.post(url, json={"reasons": ["标签不符" + "\u3000" * 1997]}, headers=auth("reviewer"))
+    assert codes(assert_problem(response, 422)) == ["format.too_long"]
+    assert (await client.get("/v1/products/SK2-FTE-230", headers=auth("reviewer"))).json()["spec"] == "230 ml"
+
+
 async def test_a_tax_set_that_would_break_approvals_is_refused(client: Client, auth: Auth) -> None:
     for rates in (
         [{"prefix": "", "vat": "NaN"}],

@@ -42,7 +42,7 @@ WIDEST_FOLD = max(
 
 
 def _field_limit(name: str) -> int:
-    return rules.MAX_TEXT.get(name, limits.TEXT)
+    return limits.LONG_TEXTS.get(name, limits.TEXT)
 
 
 def _longest_actor() -> int:
