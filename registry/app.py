@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,7 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from swagger_ui_bundle import swagger_ui_path
 
-from registry import jobs
+from registry import jobs, memory
 from registry.api import alerts, filings, imports, keys, lookup, openapi, ops, products, reference
 from registry.api.auth import AuthMiddleware, current_principal
 from registry.api.checks import check_request
@@ -36,6 +37,7 @@ from registry.serving import BodyTimeoutMiddleware
 from registry.web import pages
 
 JSON_BODY_LIMIT = 1024 * 1024
+log = logging.getLogger("registry")
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Litestar:
@@ -48,9 +50,11 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await index.load()
         app.state.ui_secret = await sessions.secret(ctx)
-        # The index is long-lived: move it out of the collector's way, or every full collection walks it.
+        # The index is long-lived: move it out of the collector's way, or every full collection walks it, and
+        # onto huge pages, or nearly every look-up also waits for an address translation.
         gc.collect()
         gc.freeze()
+        log.info("heap on huge pages: %d MB", memory.collapse_resident_heap() >> 20)
         index.start()
         probe = asyncio.create_task(probe_loop_lag(), name="loop-lag probe")
         async with httpx.AsyncClient(timeout=10.0) as http:
