@@ -2,8 +2,9 @@
 
 Prints, from one run: the ceiling (a constant Litestar endpoint, same server settings), GET /v1/lookup/{sku}
 over random SKUs, POST /v1/lookup with 100 random SKUs, the same GET while a bulk write runs, payload sizes,
-and the index's memory per record at 1M records. Each figure is the median of three wrk runs; the ceiling
-and the look-ups are measured in alternation, round by round, so their ratio is not skewed by the machine's drift.
+and the index's memory per record at 1M records. Each figure is the median of five wrk runs; the ceiling
+and the look-ups are measured in alternation, round by round, and each ratio is the median of the rounds' own
+ratios, so the machine's drift between rounds does not skew it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from tests.samples import TODAY, sk2
 
 PRODUCTS = 100_000
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
-RUNS = 3
+RUNS = 5
 WRK = ["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency"]
 
 # Requests are made up front (a pool of random ones), so the load generator spends its core on sending.
@@ -199,13 +200,20 @@ def loaded_in(log: Path) -> float:
     return float(found[-1]) if found else float("nan")
 
 
-def figures(runs: list[tuple[float, float, float]], base: list[tuple[float, float, float]]) -> dict[str, float]:
-    """Medians of a measurement's runs, its ratio to the ceiling's median, and the spread of its runs."""
+def figures(
+    runs: list[tuple[float, float, float]], base: list[tuple[float, float, float]], paired: list[float]
+) -> dict[str, float]:
+    """Medians of a measurement's runs and the spread of its runs; `ratio` is the median of each round's req/s
+    over the ceiling's in the same round (`paired`): this shared host's speed drifts between rounds, and within
+    a round both see the same."""
     rps, p50, p99 = median(runs)
     ceiling = median(base)
+    ratios = [run[0] / alongside for run, alongside in zip(runs, paired, strict=True)]
     return {
         "rps": round(rps),
-        "ratio": round(rps / ceiling[0], 3),
+        "ratio": round(statistics.median(ratios), 3),
+        "ratio_min": round(min(ratios), 3),
+        "ratio_max": round(max(ratios), 3),
         "p50_ms": round(p50, 2),
         "p99_ms": round(p99, 2),
         "p99_ratio": round(p99 / ceiling[2], 2),
@@ -268,12 +276,17 @@ async def measure(count: int, folder: Path, workers: bool) -> dict[str, object]:
             process.send_signal(signal.SIGINT)
             process.wait()
     base = runs.pop("ceiling.get")
+    rounds = [run[0] for run in base[:RUNS]]
+    after = [base[-1][0]] * RUNS  # the ceiling measured right after the rounds during the bulk write
     result: dict[str, object] = {
         "products": count,
         "index_load_s": loaded_in(logs["shipped"]),
         **sizes,
-        "ceiling": figures(base, base),
-        **{name: figures(measured, base) for name, measured in runs.items()},
+        "ceiling": figures(base, base, [run[0] for run in base]),
+        **{
+            name: figures(measured, base, after if name == "shipped.busy" else rounds)
+            for name, measured in runs.items()
+        },
     }
     return result
 
@@ -284,7 +297,8 @@ def report(result: dict[str, object]) -> None:
     assert isinstance(base, dict)
     print(
         f"{result['products']:,} products; index loaded in {result['index_load_s']:.1f} s; {' '.join(WRK)}; medians of "
-        f"{RUNS} rounds, each with the ceiling (min–max req/s of the rounds in brackets)"
+        f"{RUNS} rounds, each with the ceiling (min–max of the rounds in brackets; a ratio is the median of each "
+        "round's req/s over the same round's ceiling)"
     )
     rows = [
         ("ceiling: constant Litestar endpoint, same server settings", "ceiling"),
@@ -302,7 +316,8 @@ def report(result: dict[str, object]) -> None:
         f = result[name]
         assert isinstance(f, dict)
         print(
-            f"{label:<58} {f['rps']:>8,} req/s [{f['rps_min']:,}–{f['rps_max']:,}] {f['ratio']:>5.2f}x  "
+            f"{label:<58} {f['rps']:>8,} req/s [{f['rps_min']:,}–{f['rps_max']:,}] "
+            f"{f['ratio']:>5.2f}x [{f['ratio_min']:.2f}–{f['ratio_max']:.2f}]  "
             f"p50 {f['p50_ms']:5.2f} ms  p99 {f['p99_ms']:5.2f} ms ({f['p99_ratio']:.2f}x)"
         )
     print(f"payload: look-up {result['lookup_bytes']} bytes, full record {result['record_bytes']} bytes")
