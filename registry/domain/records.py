@@ -33,8 +33,9 @@ def normalize_code(value: str) -> str:
 
 
 def read_sku(value: str) -> str:
-    """A SKU as a path or a look-up names it, in the form SKUs are stored in: a full-width SKU finds its record."""
-    return value if value.isascii() else normalize_text(value)
+    """A SKU as it is checked and stored, and as a path or a look-up names it: a code (NFKC alone), so a full-width
+    SKU finds its record, while white space or a final newline stays and is refused."""
+    return normalize_code(value)
 
 
 def is_digits(value: str, length: int) -> bool:
@@ -206,7 +207,7 @@ def normalize(record: ProductIn) -> ProductIn:
     """The record with every text normalised; codes upper-cased where the standard is upper case."""
     country = _normalize_optional(record.origin_country)
     return ProductIn(
-        sku=_normalize_optional(record.sku, limits.SKU),
+        sku=_code(record.sku),
         brand=_normalize_optional(record.brand),
         name_cn=_normalize_optional(record.name_cn, limits.NAME),
         name_foreign=_normalize_optional(record.name_foreign, limits.NAME),

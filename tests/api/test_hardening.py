@@ -435,6 +435,17 @@ async def test_if_match_is_compared_strongly(client: Client, auth: Auth) -> None
     assert_problem(weak, 412)
 
 
+async def test_a_sku_is_a_code_full_width_is_read_as_ascii_and_white_space_is_refused(
+    client: Client, auth: Auth
+) -> None:
+    for sku in (" SK2-FTE-230", "SK2-FTE-230 ", "SK2-FTE-230\n", "SK2\tFTE-230", "SK2\u3000FTE-230"):
+        response = await client.post("/v1/products", json=sk2(sku=sku), headers=auth("catalog"))
+        violations = assert_problem(response, 422)["violations"]
+        assert "format.sku" in [v["code"] for v in violations], repr(sku)
+        assert {v["field"] for v in violations} == {"/sku"}, repr(sku)
+    assert (await client.get("/v1/products", headers=auth("catalog"))).json()["items"] == []
+
+
 async def test_a_full_width_sku_finds_its_record(client: Client, auth: Auth) -> None:
     await file_product(client, auth, TODAY + dt.timedelta(days=365))
     wide = "ＳＫ２－ＦＴＥ－２３０"

@@ -43,7 +43,7 @@ def test_brand_key_is_stable_under_normalisation_and_case(value: str) -> None:
 
 
 def test_normalize_upper_cases_country_and_drops_blank_optionals() -> None:
-    record = normalize(ProductIn(sku=" A-1 ", brand="  ", origin_country=" jp ", name_foreign="", ingredients=[" 水 "]))
+    record = normalize(ProductIn(sku="Ａ-1", brand="  ", origin_country=" jp ", name_foreign="", ingredients=[" 水 "]))
     assert record.sku == "A-1"
     assert record.brand is None
     assert record.name_foreign is None
