@@ -10,7 +10,7 @@ SKU = 64
 TEXT = 200  # brand, spec, a document's kind, number and issuer, and every other short text
 NAME = 500  # name_cn, name_foreign
 USAGE = 10_000
-LONG_TEXTS = {"usage": USAGE, "name_cn": NAME, "name_foreign": NAME}  # a record's other texts: TEXT
+_LONG_TEXTS = {"usage": USAGE, "name_cn": NAME, "name_foreign": NAME}
 LIST_ITEM = 2000  # an ingredient, an image URL
 INGREDIENTS = 1000  # items a record's lists may hold
 IMAGES = 100
@@ -38,3 +38,8 @@ VIOLATIONS = 100  # violations reported per record, then `truncated: true`
 ERROR_ROWS = 1000  # rejected rows reported per import, then `truncated: true`
 MONTHLY_UNITS = 1_000_000_000  # a record's estimated units sold a month
 BATCH = 1000  # SKUs in one batch look-up or one batch submission
+
+
+def text_limit(field: str) -> int:
+    """How many characters a text field of a record or of its documents may hold: TEXT unless it is a long one."""
+    return _LONG_TEXTS.get(field, TEXT)

@@ -192,11 +192,12 @@ class ProductOut(Struct, kw_only=True):
     filing: Filing
 
 
-def _normalize_optional(value: str | None, limit: int = limits.TEXT) -> str | None:
+def _normalize_optional(owner: Any, field: str) -> str | None:
+    """`owner`'s text field normalised within its limit; blank is None."""
+    value = getattr(owner, field)
     if value is None:
         return None
-    text = normalize_text(value, limit)
-    return text or None
+    return normalize_text(value, limits.text_limit(field)) or None
 
 
 def _code(value: str | None) -> str | None:
@@ -205,26 +206,26 @@ def _code(value: str | None) -> str | None:
 
 def normalize(record: ProductIn) -> ProductIn:
     """The record with every text normalised; codes upper-cased where the standard is upper case."""
-    country = _normalize_optional(record.origin_country)
+    country = _normalize_optional(record, "origin_country")
     return ProductIn(
         sku=_code(record.sku),
-        brand=_normalize_optional(record.brand),
-        name_cn=_normalize_optional(record.name_cn, limits.NAME),
-        name_foreign=_normalize_optional(record.name_foreign, limits.NAME),
-        spec=_normalize_optional(record.spec),
-        category=_normalize_optional(record.category),
+        brand=_normalize_optional(record, "brand"),
+        name_cn=_normalize_optional(record, "name_cn"),
+        name_foreign=_normalize_optional(record, "name_foreign"),
+        spec=_normalize_optional(record, "spec"),
+        category=_normalize_optional(record, "category"),
         hs_code=_code(record.hs_code),
         ciq_code=_code(record.ciq_code),
         origin_country=country.upper() if country else None,
         ingredients=[normalize_text(item, limits.LIST_ITEM) for item in record.ingredients],
         shelf_life_months=record.shelf_life_months,
-        usage=_normalize_optional(record.usage, limits.USAGE),
+        usage=_normalize_optional(record, "usage"),
         images=[normalize_text(url, limits.LIST_ITEM) for url in record.images],
         documents=[
             Document(
-                kind=_normalize_optional(doc.kind),
-                number=_normalize_optional(doc.number),
-                issuer=_normalize_optional(doc.issuer),
+                kind=_normalize_optional(doc, "kind"),
+                number=_normalize_optional(doc, "number"),
+                issuer=_normalize_optional(doc, "issuer"),
                 valid_from=doc.valid_from,
                 valid_until=doc.valid_until,
             )
@@ -234,7 +235,7 @@ def normalize(record: ProductIn) -> ProductIn:
         import_mode=_code(record.import_mode),
         item_record_no=_code(record.item_record_no),
         gtin=_code(record.gtin),
-        declared_unit=_normalize_optional(record.declared_unit),
+        declared_unit=_normalize_optional(record, "declared_unit"),
     )
 
 

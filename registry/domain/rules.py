@@ -69,7 +69,7 @@ def check_fields(record: ProductIn) -> list[Violation]:
     for name in TEXT_FIELDS:
         value = getattr(record, name)
         if value is not None:
-            found += text_problems(value, limits.LONG_TEXTS.get(name, limits.TEXT), name)
+            found += text_problems(value, limits.text_limit(name), name)
     for name, most in LIST_LIMITS.items():
         if len(getattr(record, name)) > most:
             found.append(_err(pointer(name), "format.too_many", f"at most {most} {name}"))

@@ -41,10 +41,6 @@ WIDEST_FOLD = max(
 )
 
 
-def _field_limit(name: str) -> int:
-    return limits.LONG_TEXTS.get(name, limits.TEXT)
-
-
 def _longest_actor() -> int:
     key = Principal(key_id="k" * limits.KEY_ID, name="n" * limits.KEY_NAME, role="admin").actor
     return max(len(key), len(SYSTEM_EXPIRY))
@@ -68,11 +64,11 @@ def _longest(values: object) -> int:
 # table.column → the longest value the service can store there. A String column missing here fails the test.
 LONGEST: dict[str, Callable[[], int]] = {
     "product.sku": lambda: limits.SKU,
-    "product.brand": lambda: _field_limit("brand"),
-    "product.brand_key": lambda: len(brand_key(WIDEST_FOLD * _field_limit("brand"))),
-    "product.name_cn": lambda: _field_limit("name_cn"),
-    "product.name_foreign": lambda: _field_limit("name_foreign"),
-    "product.spec": lambda: _field_limit("spec"),
+    "product.brand": lambda: limits.text_limit("brand"),
+    "product.brand_key": lambda: len(brand_key(WIDEST_FOLD * limits.text_limit("brand"))),
+    "product.name_cn": lambda: limits.text_limit("name_cn"),
+    "product.name_foreign": lambda: limits.text_limit("name_foreign"),
+    "product.spec": lambda: limits.text_limit("spec"),
     "product.category": lambda: _longest(Category),
     "product.hs_code": lambda: 10,
     "product.ciq_code": lambda: 3,
@@ -141,7 +137,7 @@ def test_the_longest_stored_value_fits_its_column(column: str, length: int) -> N
 
 def test_the_rules_refuse_what_would_not_fit() -> None:
     for name in rules.TEXT_FIELDS:
-        over = "a" * (_field_limit(name) + 1)
+        over = "a" * (limits.text_limit(name) + 1)
         record = msgspec.convert({"sku": "A", name: over}, ProductIn)
         assert any(v.field == f"/{name}" for v in rules.check_fields(record)), name
 
