@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -220,15 +221,16 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_alerts_run(args: argparse.Namespace, settings: Settings) -> int:
-    """One expiry scan now, then one delivery pass when a webhook is configured."""
+    """One scan now (the reference editions that took effect, then expiries and alerts), then one delivery pass
+    when a webhook is configured."""
     import httpx
 
-    from registry.services import alerts
+    from registry.services import alerts, holds
 
     async def run() -> dict[str, object]:
         ctx = _context(settings)
         try:
-            scan = await alerts.scan(ctx, settings.alert_thresholds, settings.review_interval_days)
+            scan = await holds.scan(ctx, settings.alert_thresholds, settings.review_interval_days)
             result: dict[str, object] = {"scan": scan}
             if settings.webhook_url:
                 async with httpx.AsyncClient(timeout=10.0) as client:
@@ -255,13 +257,15 @@ def cmd_report_expiring(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reference_load(args: argparse.Namespace, settings: Settings) -> int:
-    """Replace a reference set with an official edition from a CSV or JSON file, checked as a PUT is; history
-    records the file's name, its SHA-256 and the source named with --source."""
+    """Put an official edition of a reference set from a CSV or JSON file, checked as a PUT is, in force from
+    --effective-from (default today); history records the file's name, its SHA-256 and the source named with
+    --source. With --dry-run nothing is written: the counts of what the edition would break, and its top rules."""
     import hashlib
     from pathlib import Path
 
     from registry.domain.reference import from_csv
-    from registry.services import reference
+    from registry.services import holds
+    from registry.services.holds import ImpactOut
 
     path = Path(args.file)
     raw = path.read_bytes()
@@ -272,9 +276,31 @@ def cmd_reference_load(args: argparse.Namespace, settings: Settings) -> int:
     except (UnicodeDecodeError, ValueError, msgspec.DecodeError) as exc:
         return _fail(f"{path.name} cannot be read: {exc}")
     source = f"{path.name} (SHA-256 {digest})" + (f": {args.source}" if args.source else "")
-    loaded = _run(settings, lambda ctx: reference.put_set(ctx, args.name, data, _cli_actor(), source))
+    loaded = _run(
+        settings,
+        lambda ctx: holds.put(
+            ctx,
+            args.name,
+            data,
+            _cli_actor(),
+            source=source,
+            effective_from=args.effective_from,
+            dry_run=args.dry_run,
+        ),
+    )
+    if isinstance(loaded, ImpactOut):
+        impact = loaded.impact
+        print(
+            f"{args.name}: dry run of {loaded.entries} entries in force from {loaded.effective_from}: "
+            f"{impact.checked} records checked, {impact.failing} would fail, {impact.lifted} holds would lift"
+        )
+        for rule in impact.by_rule[:10]:
+            print(f"  {rule.code}: {rule.count}")
+        return 0
     entries = len(loaded.data) if isinstance(loaded.data, list) else sum(map(len, loaded.data.values()))
-    print(f"{args.name}: version {loaded.version}, {entries} entries from {source}")
+    print(
+        f"{args.name}: version {loaded.version}, {entries} entries in force from {loaded.effective_from}, from {source}"
+    )
     return 0
 
 
@@ -343,6 +369,13 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("name", choices=SET_NAMES, help="the set")
     load.add_argument("file", help="a .csv file (a row an entry) or a JSON file (as PUT /v1/reference/NAME takes)")
     load.add_argument("--source", help="where the edition was published, recorded in history")
+    load.add_argument(
+        "--effective-from",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the day the edition takes effect (default today)",
+    )
+    load.add_argument("--dry-run", action="store_true", help="write nothing: print what the edition would break")
     load.set_defaults(run=cmd_reference_load)
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(run=cmd_openapi)

@@ -1,4 +1,5 @@
-"""APScheduler wiring: the expiry scan, webhook delivery and the daily report. The work is in services/."""
+"""APScheduler wiring: the expiry scan (with the reference editions that took effect), the editions at the start
+of each day, webhook delivery and the daily report. The work is in services/."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from registry.config import Settings
-from registry.services import alerts, reports
+from registry.services import alerts, holds, reports
 from registry.services.context import Context
 
 log = logging.getLogger("registry.jobs")
@@ -43,11 +44,17 @@ def build(ctx: Context, settings: Settings, http: httpx.AsyncClient) -> AsyncIOS
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     scheduler.add_job(
-        alerts.scan,
+        holds.scan,
         trigger(settings.alert_schedule, settings.timezone),
         args=[ctx, settings.alert_thresholds, settings.review_interval_days],
         id="expiry-scan",
         next_run_time=dt.datetime.now(dt.UTC),  # once at start, then on schedule
+    )
+    scheduler.add_job(  # an edition dated for a day takes effect as that day begins, whatever the scan's schedule
+        holds.apply_due,
+        CronTrigger(hour=0, minute=0, second=5, timezone=settings.timezone),
+        args=[ctx],
+        id="reference-editions",
     )
     if settings.webhook_url:
         scheduler.add_job(

@@ -29,6 +29,7 @@ from registry.domain import limits
 from registry.domain.alerts import SUBJECT
 
 Json = JSON().with_variant(JSONB(), "postgresql")
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")  # None is SQL NULL
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -110,6 +111,11 @@ class Product(Base):
     # When the filing was approved or last reviewed: the periodic review is due an interval after it. Kept beside
     # the record, not in it: a review changes neither the record nor its version.
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    # A hold (records.Hold): a filed record the reference in force no longer passes, since when, against which
+    # editions, and the errors it now has. Null while not held.
+    hold_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    hold_reference: Mapped[str | None] = mapped_column(String(limits.HOLD_REFERENCE))
+    hold_violations: Mapped[list[dict[str, Any]] | None] = mapped_column(NullableJson)
 
     # Every ORM update of a product says `WHERE version = <the version read>` and raises the version by one.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
@@ -252,6 +258,27 @@ class ReferenceSet(Base):
     data: Mapped[Any] = mapped_column(Json)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(limits.ACTOR))
+
+
+class ReferenceEdition(Base):
+    """Every version of a reference set put since the shipped one (version 1, never stored), with the day it takes
+    effect. `applied_at`: when the holds scan first checked the filed records against the reference with it in
+    force (null: not yet; a future edition waits for its day)."""
+
+    __tablename__ = "reference_edition"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    put_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(limits.ACTOR))
+    source: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(Integer)
+    data: Mapped[Any] = mapped_column(Json)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class UiSession(Base):

@@ -41,7 +41,7 @@ from litestar.routes import HTTPRoute
 
 from registry.api.etag import CACHE_CONTROL
 from registry.api.policy import OPEN, Policy, policy_of
-from registry.domain import customs, limits, rules, spec
+from registry.domain import customs, limits, rules, spec, violations
 from registry.domain.records import Category, DocumentKind, ImportMode
 from registry.domain.reference import SET_TYPES
 
@@ -236,7 +236,7 @@ def _visible() -> str:
     unseen = [
         cp
         for cp in range(0x10000)
-        if not 0xD800 <= cp <= 0xDFFF and rules.UNSEEN.match(chr(cp)) and not chr(cp).isspace()
+        if not 0xD800 <= cp <= 0xDFFF and violations.UNSEEN.match(chr(cp)) and not chr(cp).isspace()
     ]
     ranges: list[tuple[int, int]] = []
     for cp in unseen:
@@ -476,6 +476,12 @@ def _request_schemas() -> dict[str, Any]:
                 ),
                 "freight": _AMOUNT,
                 "insurance": _AMOUNT,
+                "declared_on": S(
+                    type=OpenAPIType.STRING,
+                    format=OpenAPIFormat.DATE,
+                    pattern=YEARS,
+                    description="The day customs accepts the declaration; its tax rates apply (default today)",
+                ),
             },
             ["items"],
         ),

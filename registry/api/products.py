@@ -107,6 +107,7 @@ async def list_products(
     q: Annotated[str | None, QueryParameter(max_length=200)] = None,
     expiring_within_days: Annotated[int | None, QueryParameter(ge=0, le=3660, schema_extra={"minimum": 0})] = None,
     rejected: FromQuery[bool | None] = None,
+    held: FromQuery[bool | None] = None,
     sort: FromQuery[Sort] = Sort.SKU,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     cursor: Cursor = None,
@@ -114,12 +115,13 @@ async def list_products(
 ) -> ProductPage | Stream:
     """Records filtered and in the order `sort` names; follow `next_cursor` for the next page.
 
-    `sort`: `sku` (the default), `submitted_at` (the review queue, oldest first), `updated_at`, `valid_until`,
-    or `priority` (highest `monthly_units` first, then the oldest submission); records without the value come
-    last. `rejected=true` lists the unfiled records that carry a reviewer's rejection reasons.
+        `sort`: `sku` (the default), `submitted_at` (the review queue, oldest first), `updated_at`, `valid_until`,
+        or `priority` (highest `monthly_units` first, then the oldest submission); records without the value come
+        last. `rejected=true` lists the unfiled records that carry a reviewer's rejection reasons; `held=true` the filed
+    records on hold (the reference in force no longer passes them).
 
-    With `format=csv` (or `Accept: text/csv`) every filtered record is streamed as CSV, in that order and in the
-    shape `POST /v1/imports` reads.
+        With `format=csv` (or `Accept: text/csv`) every filtered record is streamed as CSV, in that order and in the
+        shape `POST /v1/imports` reads.
     """
     query = ProductQuery(
         status=status,
@@ -128,6 +130,7 @@ async def list_products(
         q=q,
         expiring_within_days=expiring_within_days,
         rejected=rejected,
+        held=held,
         sort=sort,
         limit=limit,
         cursor=cursor,

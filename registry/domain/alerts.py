@@ -21,6 +21,7 @@ class AlertKind(StrEnum):
     DOCUMENT_EXPIRING = "document_expiring"
     DOCUMENT_EXPIRED = "document_expired"
     REVIEW_DUE = "review_due"
+    REFERENCE_CHANGE = "reference_change"  # a filed record held when a reference edition took effect
 
 
 class AlertStatus(StrEnum):

@@ -37,6 +37,7 @@ class DeclarationIn(msgspec.Struct, forbid_unknown_fields=True):
     items: list[LineIn]
     freight: Decimal = ZERO
     insurance: Decimal = ZERO
+    declared_on: dt.date | None = None  # the day customs accepts the declaration: its tax rates apply (default today)
 
 
 class LineOut(msgspec.Struct):
@@ -89,6 +90,7 @@ class Filed:
     vat: Decimal | None
     consumption_tax: Decimal | None
     threshold: Threshold | None
+    hold: list[str] | None = None  # on hold: the rules the reference in force fails it on
 
 
 def is_amount(value: Decimal) -> bool:
@@ -147,6 +149,14 @@ def line_problems(i: int, item: LineIn, filed: Filed | None) -> list[Violation]:
     where = pointer("items", i, "sku")
     if filed is None:
         problems.append(Violation(where, "declaration.unknown_sku", f"no product {item.sku}"))
+    elif filed.hold:
+        problems.append(
+            Violation(
+                where,
+                "declaration.hold",
+                f"{filed.sku} is on hold: the reference in force fails it on {', '.join(filed.hold)}",
+            )
+        )
     elif not filed.declarable or filed.filing_no is None or filed.vat is None or filed.consumption_tax is None:
         lapsed = f", its filing lapsed on {filed.valid_until}" if filed.status == "filed" else ""
         problems.append(Violation(where, "declaration.not_declarable", f"{filed.sku} is {filed.status}{lapsed}"))
@@ -168,6 +178,8 @@ def price(order: DeclarationIn, filings: dict[str, Filed | None]) -> Declaration
     problems: list[Violation] = []
     if not order.items:
         problems.append(Violation("/items", "required", "an order has at least one line"))
+    if order.declared_on is not None and not limits.FIRST_DAY <= order.declared_on <= limits.LAST_DAY:
+        problems.append(Violation("/declared_on", "format.date", "a date lies in years 1900–9999"))
     for name in ("freight", "insurance"):
         if not is_amount(getattr(order, name)):
             problems.append(Violation(f"/{name}", "format.price", "an amount in CNY ≥ 0 and < 10⁸, to the fen at most"))

@@ -10,8 +10,7 @@ import msgspec
 from registry.domain import limits
 from registry.domain.records import Status, is_digits, normalize_code, normalize_text
 from registry.domain.roles import Role, with_admin
-from registry.domain.rules import text_problems
-from registry.domain.violations import Violation
+from registry.domain.violations import Violation, text_problems
 
 
 class Action(StrEnum):
@@ -130,6 +129,6 @@ def check_body(action: Action, body: ActionIn, today: dt.date, *, manual: bool =
     return found
 
 
-def declarable(status: Status | str, valid_until: dt.date | None, today: dt.date) -> bool:
-    """A filing number may be declared only while filed and not past its valid_until day."""
-    return status == Status.FILED and valid_until is not None and today <= valid_until
+def declarable(status: Status | str, valid_until: dt.date | None, today: dt.date, *, held: bool = False) -> bool:
+    """A filing number may be declared only while filed, not on hold and not past its valid_until day."""
+    return status == Status.FILED and not held and valid_until is not None and today <= valid_until

@@ -17,6 +17,7 @@ IMAGES = 100
 DOCUMENTS = 100
 UNIT = 16  # a declared unit's name (瓶, 千克…)
 REASON = 2000  # a rejection reason, an amend or expire reason
+REFERENCE_TEXT = 2000  # a text of a reference set: a reason, a remark, a source
 REASONS = 50  # rejection reasons per action
 KEY_ID = 12
 KEY_NAME = 200
@@ -26,6 +27,8 @@ CASEFOLD_GROWTH = 3
 BRAND_KEY = CASEFOLD_GROWTH * TEXT
 # The actor history and alerts record: `key:<key_id>:<name>` (the CLI acts as `key:cli:<user>`), `system:expiry`.
 ACTOR = len("key:") + KEY_ID + 1 + KEY_NAME
+# The editions a hold was checked against: `NAME@VERSION, …` for every reference set.
+HOLD_REFERENCE = 400
 
 SHELF_LIFE_MONTHS = 1200
 MAX_PRICE = Decimal("100000000")  # a price or amount in CNY is below 10⁸, with at most two places

@@ -13,6 +13,7 @@ import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
 from registry.domain import limits
+from registry.domain.violations import Violation
 
 _SPACE = re.compile(r"\s+")
 
@@ -155,6 +156,15 @@ class NetContent(Struct):
     unit: str
 
 
+class Hold(Struct, kw_only=True):
+    """A filed record that the reference in force no longer passes: not declarable until released (a later edition
+    passes it again), amended or expired. `reference` names the editions (`NAME@VERSION`) it was checked against."""
+
+    since: dt.datetime
+    reference: str
+    violations: list[Violation]
+
+
 class Filing(Struct, kw_only=True):
     status: Status
     filing_no: str | None = None
@@ -163,6 +173,7 @@ class Filing(Struct, kw_only=True):
     valid_until: dt.date | None = None
     tax_rate: Decimal | None = None
     rejection_reasons: list[str] = msgspec.field(default_factory=list)
+    hold: Hold | None = None
 
 
 class ProductOut(Struct, kw_only=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import hashlib
 import importlib.resources
 import io
 import re
@@ -18,9 +19,9 @@ from msgspec import Struct
 
 from registry.domain import limits
 from registry.domain.ingredients import CAS, Banned, Matcher
-from registry.domain.records import EDITABLE_FIELDS, Category, DocumentKind, brand_key, normalize_text
+from registry.domain.records import EDITABLE_FIELDS, Category, DocumentKind, brand_key, is_digits, normalize_text
 from registry.domain.tax import composite_rate, is_price
-from registry.domain.violations import Violation, from_msgspec_error
+from registry.domain.violations import Violation, from_msgspec_error, text_problems
 
 
 class CategoryRule(Struct, forbid_unknown_fields=True):
@@ -29,8 +30,23 @@ class CategoryRule(Struct, forbid_unknown_fields=True):
 
 
 class Prohibition(Struct, forbid_unknown_fields=True):
+    """HS codes starting with `prefix` are prohibited; with `origin`, only goods from those countries (a ban by
+    origin, such as aquatic products of one country)."""
+
     prefix: str
     reason: str
+    origin: list[str] = msgspec.field(default_factory=list)
+    source: str | None = None
+
+
+class TariffCode(Struct, forbid_unknown_fields=True):
+    """A 10-digit code of the customs tariff; a retired code names the codes that replaced it."""
+
+    code: str
+    name: str = ""
+    retired_on: dt.date | None = None
+    successors: list[str] = msgspec.field(default_factory=list)
+    source: str | None = None
 
 
 class TariffLine(Struct, forbid_unknown_fields=True):
@@ -86,6 +102,7 @@ SET_TYPES: dict[str, Any] = {
     "brands": list[BrandOrigin],
     "required-documents": dict[str, list[str]],
     "tax-rates": list[TaxRate],
+    "tariff-codes": list[TariffCode],
 }
 SET_NAMES: tuple[str, ...] = tuple(SET_TYPES)
 
@@ -110,7 +127,18 @@ class Reference:
     brands: list[BrandOrigin]
     required_documents: dict[str, list[str]]
     tax_rates: list[TaxRate]
+    tariff_codes: list[TariffCode] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The editions in force, `NAME@VERSION` each, as holds name them."""
+        return ", ".join(f"{name}@{version}" for name, version in sorted(self.versions.items()))
+
+    @functools.cached_property
+    def tariff(self) -> dict[str, TariffCode]:
+        """10-digit code → its tariff entry (empty: no tariff edition is loaded, and codes are not checked)."""
+        return {entry.code: entry for entry in self.tariff_codes}
 
     @functools.cached_property
     def positive_lines(self) -> dict[str, list[TariffLine]]:
@@ -155,6 +183,7 @@ class Reference:
             brands=typed["brands"],
             required_documents=typed["required-documents"],
             tax_rates=typed["tax-rates"],
+            tariff_codes=typed["tariff-codes"],
             versions=dict(versions or {}),
         )
 
@@ -169,7 +198,9 @@ def default_sets() -> dict[str, Any]:
 
 # An official edition as a CSV file: a row an entry, the columns the entry's fields; a list is one cell of values
 # separated by `|`; a keyed set (categories, required-documents, banned-ingredients) has a `category` column.
-CSV_LISTS = frozenset({"aliases", "cas", "exceptions", "countries", "hs_prefixes", "required_fields", "kinds"})
+CSV_LISTS = frozenset(
+    {"aliases", "cas", "exceptions", "countries", "hs_prefixes", "required_fields", "kinds", "origin", "successors"}
+)
 
 
 def from_csv(name: str, text: str) -> Any:
@@ -191,6 +222,7 @@ def from_csv(name: str, text: str) -> Any:
             entries.append(entry)
     if name == "tax-rates":
         for entry in entries:
+            entry.setdefault("prefix", "")  # the default row's prefix is the empty cell
             per, price = entry.pop("threshold_per", ""), entry.pop("threshold_price", "")
             if per or price:
                 pairs = list(zip(per.split("|"), price.split("|"), strict=False))
@@ -237,13 +269,41 @@ def _decoding_error(name: str, data: Any, exc: msgspec.ValidationError) -> Viola
     return from_msgspec_error(exc)
 
 
+def entry_count(data: Any) -> int:
+    """How many entries an edition holds: a list's items, or a keyed set's entries under every key."""
+    if isinstance(data, dict):
+        return sum(len(entries) if isinstance(entries, list) else 1 for entries in data.values())
+    return len(data) if isinstance(data, list) else 0
+
+
+def digest(data: Any) -> str:
+    """The SHA-256 of an edition's data in canonical JSON (keys sorted): the same data, the same digest."""
+    return hashlib.sha256(msgspec.json.encode(data, order="sorted")).hexdigest()
+
+
+def _texts(data: Any, path: tuple[str | int, ...] = ()) -> list[Violation]:
+    """The faults of every text of an edition (keys included): NUL and other unseen characters, over-long texts."""
+    if isinstance(data, str):
+        return text_problems(data, limits.REFERENCE_TEXT, *path)
+    found: list[Violation] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += text_problems(str(key), limits.TEXT, *path, str(key)) + _texts(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _texts(value, (*path, i))
+    return found
+
+
 def check_set(name: str, data: Any) -> list[Violation]:
     """Every reason an admin's replacement for reference set `name` cannot be accepted."""
     try:
         value = msgspec.convert(data, SET_TYPES[name])
     except msgspec.ValidationError as exc:
         return [_decoding_error(name, data, exc)]
-    problems: list[Violation] = []
+    if not entry_count(data):
+        return [Violation("", "reference.empty", f"an edition of {name} holds at least one entry; none was sent")]
+    problems: list[Violation] = _texts(data)
 
     def bad(pointer: str, code: str, message: str) -> None:
         problems.append(Violation(pointer, code, message))
@@ -269,6 +329,25 @@ def check_set(name: str, data: Any) -> list[Violation]:
             check_prefix(f"/{i}/prefix", entry.prefix, range(2, 11))
             if not normalize_text(entry.reason):
                 bad(f"/{i}/reason", "required", "a reason is required")
+            for j, country in enumerate(entry.origin):
+                if not is_country(country):
+                    bad(f"/{i}/origin/{j}", "format.country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
+    elif name == "tariff-codes":
+        seen: set[str] = set()
+        for i, entry in enumerate(value):
+            for where, code in (
+                (f"/{i}/code", entry.code),
+                *((f"/{i}/successors/{j}", c) for j, c in enumerate(entry.successors)),
+            ):
+                if not is_digits(code, 10):
+                    bad(where, "format.hs_code", "a tariff code is exactly 10 ASCII digits 0-9")
+            if entry.code in seen:
+                bad(f"/{i}/code", "format.duplicate", f"{entry.code} is listed twice")
+            seen.add(entry.code)
+            if entry.retired_on is not None and not limits.FIRST_DAY <= entry.retired_on <= limits.LAST_DAY:
+                bad(f"/{i}/retired_on", "format.date", "a date lies in years 1900–9999")
+            if entry.successors and entry.retired_on is None:
+                bad(f"/{i}/successors", "format.field", "successors are named for a retired code (retired_on)")
     elif name == "positive-list":
         for i, line in enumerate(value):
             check_prefix(f"/{i}/tariff_line", line.tariff_line, range(8, 9))

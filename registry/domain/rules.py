@@ -12,7 +12,7 @@ from registry.domain.records import ImportMode, ProductIn, brand_key, is_digits
 from registry.domain.reference import CATEGORIES, DOCUMENT_KINDS, Reference, is_country
 from registry.domain.spec import SPEC_UNIT, net_content
 from registry.domain.tax import rate_row
-from registry.domain.violations import Violation, pointer
+from registry.domain.violations import Violation, err, pointer, text_problems
 
 # Matched with fullmatch: `$` would let a final newline through.
 SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -34,33 +34,6 @@ TEXT_FIELDS = (
     "declared_unit",
 )
 LIST_LIMITS = {"ingredients": limits.INGREDIENTS, "images": limits.IMAGES, "documents": limits.DOCUMENTS}
-# Control characters (Unicode Cc), format characters (Cf: zero-width spaces and joiners, bidirectional
-# overrides such as U+202E that make a name read backwards, the BOM, tag characters) and lone surrogates:
-# invisible or deceptive in a name, refused by PostgreSQL (NUL), or not storable as UTF-8.
-# tests/unit/test_limits.py checks this class against the Unicode database.
-UNSEEN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\ud800-\udfff]"
-)
-
-
-def text_problems(value: str, limit: int, *path: str | int) -> list[Violation]:
-    """A stored text's own faults: unseen characters, or more than `limit` characters."""
-    if len(value) <= limit and ((value.isascii() and value.isprintable()) or not UNSEEN.search(value)):
-        return []  # the common case, without building a pointer
-    found = []
-    if UNSEEN.search(value):
-        found.append(
-            _err(pointer(*path), "format.control_character", "control, format and invisible characters are not allowed")
-        )
-    if len(value) > limit:
-        found.append(_err(pointer(*path), "format.too_long", f"at most {limit} characters"))
-    return found
-
-
-def _err(path: str, code: str, message: str) -> Violation:
-    return Violation(path, code, message, "error")
 
 
 def check_fields(record: ProductIn) -> list[Violation]:
@@ -72,7 +45,7 @@ def check_fields(record: ProductIn) -> list[Violation]:
             found += text_problems(value, limits.text_limit(name), name)
     for name, most in LIST_LIMITS.items():
         if len(getattr(record, name)) > most:
-            found.append(_err(pointer(name), "format.too_many", f"at most {most} {name}"))
+            found.append(err(pointer(name), "format.too_many", f"at most {most} {name}"))
     for name in ("ingredients", "images"):
         for i, item in enumerate(getattr(record, name)):
             found += text_problems(item, limits.LIST_ITEM, name, i)
@@ -84,29 +57,29 @@ def check_fields(record: ProductIn) -> list[Violation]:
         for name in ("valid_from", "valid_until"):
             day = getattr(doc, name)
             if day is not None and not limits.FIRST_DAY <= day <= limits.LAST_DAY:
-                found.append(_err(pointer("documents", i, name), "format.date", "a date lies in years 1900–9999"))
+                found.append(err(pointer("documents", i, name), "format.date", "a date lies in years 1900–9999"))
     if record.sku is None:
-        found.append(_err("/sku", "required", "sku is required"))
+        found.append(err("/sku", "required", "sku is required"))
     elif not SKU.fullmatch(record.sku):
-        found.append(_err("/sku", "format.sku", "1–64 characters: letters, digits, '.', '_' or '-', not first"))
+        found.append(err("/sku", "format.sku", "1–64 characters: letters, digits, '.', '_' or '-', not first"))
     for name in REQUIRED_TEXT:
         if getattr(record, name) is None:
-            found.append(_err(pointer(name), "required", f"{name} is required and may not be blank"))
+            found.append(err(pointer(name), "required", f"{name} is required and may not be blank"))
     if record.spec is not None and not SPEC_UNIT.search(record.spec):
         found.append(
-            _err("/spec", "format.spec_unit", "the spec must state a quantity with a unit, e.g. 120g or 2×50ml")
+            err("/spec", "format.spec_unit", "the spec must state a quantity with a unit, e.g. 120g or 2×50ml")
         )
     if record.category is not None and record.category not in CATEGORIES:
-        found.append(_err("/category", "format.category", f"unknown category; one of {', '.join(sorted(CATEGORIES))}"))
+        found.append(err("/category", "format.category", f"unknown category; one of {', '.join(sorted(CATEGORIES))}"))
     if record.hs_code is not None and not is_digits(record.hs_code, 10):
-        found.append(_err("/hs_code", "format.hs_code", "the HS code is exactly 10 ASCII digits 0-9"))
+        found.append(err("/hs_code", "format.hs_code", "the HS code is exactly 10 ASCII digits 0-9"))
     if record.ciq_code is not None and not is_digits(record.ciq_code, 3):
-        found.append(_err("/ciq_code", "format.ciq_code", "the CIQ code is exactly 3 ASCII digits 0-9"))
+        found.append(err("/ciq_code", "format.ciq_code", "the CIQ code is exactly 3 ASCII digits 0-9"))
     if record.origin_country is not None and not is_country(record.origin_country):
-        found.append(_err("/origin_country", "format.country", "the origin is an ISO 3166-1 alpha-2 code such as JP"))
+        found.append(err("/origin_country", "format.country", "the origin is an ISO 3166-1 alpha-2 code such as JP"))
     if record.shelf_life_months is not None and not 0 < record.shelf_life_months <= limits.SHELF_LIFE_MONTHS:
         found.append(
-            _err(
+            err(
                 "/shelf_life_months",
                 "format.range",
                 f"the shelf life is a whole number of months from 1 to {limits.SHELF_LIFE_MONTHS}",
@@ -114,36 +87,36 @@ def check_fields(record: ProductIn) -> list[Violation]:
         )
     if record.monthly_units is not None and not 0 <= record.monthly_units <= limits.MONTHLY_UNITS:
         found.append(
-            _err(
+            err(
                 "/monthly_units", "format.range", f"monthly units are a whole number from 0 to {limits.MONTHLY_UNITS:,}"
             )
         )
     if record.import_mode is not None and record.import_mode not in IMPORT_MODES:
-        found.append(_err("/import_mode", "format.import_mode", "1210 (bonded) or 9610 (direct mail)"))
+        found.append(err("/import_mode", "format.import_mode", "1210 (bonded) or 9610 (direct mail)"))
     if record.item_record_no is not None and not customs.ITEM_RECORD_NO.fullmatch(record.item_record_no):
         found.append(
-            _err("/item_record_no", "format.item_record_no", "1–30 characters: ASCII letters, digits, '.', '_' or '-'")
+            err("/item_record_no", "format.item_record_no", "1–30 characters: ASCII letters, digits, '.', '_' or '-'")
         )
     if record.gtin is not None and not customs.is_gtin(record.gtin):
         found.append(
-            _err("/gtin", "format.gtin", "a GTIN is 8, 12, 13 or 14 ASCII digits ending in its GS1 check digit")
+            err("/gtin", "format.gtin", "a GTIN is 8, 12, 13 or 14 ASCII digits ending in its GS1 check digit")
         )
     if record.declared_unit is not None and record.declared_unit not in customs.units():
         found.append(
-            _err("/declared_unit", "format.declared_unit", "not a customs unit; one such as 瓶, 盒, 件, 罐, 支, 袋, 片")
+            err("/declared_unit", "format.declared_unit", "not a customs unit; one such as 瓶, 盒, 件, 罐, 支, 袋, 片")
         )
     for i, ingredient in enumerate(record.ingredients):
         if not ingredient:
-            found.append(_err(pointer("ingredients", i), "required", "an ingredient may not be blank"))
+            found.append(err(pointer("ingredients", i), "required", "an ingredient may not be blank"))
     for i, url in enumerate(record.images):
         if not _is_http_url(url):
-            found.append(_err(pointer("images", i), "format.url", "an image is an http(s) URL"))
+            found.append(err(pointer("images", i), "format.url", "an image is an http(s) URL"))
     for i, doc in enumerate(record.documents):
         if doc.kind is None:
-            found.append(_err(pointer("documents", i, "kind"), "required", "the document kind is required"))
+            found.append(err(pointer("documents", i, "kind"), "required", "the document kind is required"))
         elif doc.kind not in DOCUMENT_KINDS:
             found.append(
-                _err(
+                err(
                     pointer("documents", i, "kind"),
                     "format.document_kind",
                     f"unknown document kind; one of {', '.join(sorted(DOCUMENT_KINDS))}",
@@ -151,10 +124,10 @@ def check_fields(record: ProductIn) -> list[Violation]:
             )
         for name in ("number", "valid_from", "valid_until"):
             if getattr(doc, name) is None:
-                found.append(_err(pointer("documents", i, name), "required", f"the document {name} is required"))
+                found.append(err(pointer("documents", i, name), "required", f"the document {name} is required"))
         if doc.valid_from is not None and doc.valid_until is not None and doc.valid_until < doc.valid_from:
             found.append(
-                _err(pointer("documents", i, "valid_until"), "documents.dates", "valid_until is before valid_from")
+                err(pointer("documents", i, "valid_until"), "documents.dates", "valid_until is before valid_from")
             )
     return found
 
@@ -178,23 +151,34 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
 
     if hs is not None:
         if hs[:6] not in subheadings:
-            found.append(_err("/hs_code", "hs.unknown_subheading", f"{hs[:6]} is not a subheading of HS 2022"))
+            found.append(err("/hs_code", "hs.unknown_subheading", f"{hs[:6]} is not a subheading of HS 2022"))
         rule = ref.categories.get(category) if category else None
         if rule and rule.hs_prefixes and not hs.startswith(tuple(rule.hs_prefixes)):
             found.append(
-                _err(
+                err(
                     "/hs_code",
                     "hs.category_mismatch",
                     f"HS {hs[:4]} is not a heading for {category} ({', '.join(rule.hs_prefixes)})",
                 )
             )
         for entry in ref.prohibited:
-            if hs.startswith(entry.prefix):
-                found.append(_err("/hs_code", "hs.prohibited", f"HS {entry.prefix} is prohibited: {entry.reason}"))
+            if not hs.startswith(entry.prefix):
+                continue
+            if not entry.origin:
+                found.append(err("/hs_code", "hs.prohibited", f"HS {entry.prefix} is prohibited: {entry.reason}"))
+            elif record.origin_country in entry.origin:
+                found.append(
+                    err(
+                        "/origin_country",
+                        "hs.prohibited_origin",
+                        f"HS {entry.prefix} from {record.origin_country} is prohibited: {entry.reason}",
+                    )
+                )
+        found += _tariff(hs, ref, today)
         line = ref.positive_line(hs[:8], today)
         if line is None:
             found.append(
-                _err("/hs_code", "hs.not_on_positive_list", f"tariff line {hs[:8]} is not on the positive list")
+                err("/hs_code", "hs.not_on_positive_list", f"tariff line {hs[:8]} is not on the positive list")
             )
         elif line.mode == "bonded_only" and record.import_mode != ImportMode.BONDED:
             message = f"tariff line {hs[:8]} is admitted for bonded import (1210) only: {line.remark}".rstrip(": ")
@@ -206,7 +190,7 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
         stated = record.spec is not None and SPEC_UNIT.search(record.spec) is not None  # else format.spec_unit
         if stated and rate.thresholds and not any(net is not None and t.per == net.unit for t in rate.thresholds):
             found.append(
-                _err(
+                err(
                     "/spec",
                     "tax.net_content",
                     f"HS {rate.prefix} is taxed by its price per {' or '.join(t.per for t in rate.thresholds)}: "
@@ -222,11 +206,11 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
         rule = ref.categories.get(category)
         for name in rule.required_fields if rule else []:
             if getattr(record, name) in (None, [], ""):
-                found.append(_err(pointer(name), "required", f"{name} is required for {category}"))
+                found.append(err(pointer(name), "required", f"{name} is required for {category}"))
         present = {doc.kind for doc in record.documents}
         for kind in ref.required_documents.get(category, []):
             if kind not in present:
-                found.append(_err("/documents", "documents.missing", f"a {kind} is required for {category}"))
+                found.append(err("/documents", "documents.missing", f"a {kind} is required for {category}"))
 
     if record.brand and record.origin_country and is_country(record.origin_country):
         registered = ref.brand_countries.get(brand_key(record.brand))
@@ -245,7 +229,7 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
     for i, doc in enumerate(record.documents):
         if doc.valid_until is not None and doc.valid_until < today:
             found.append(
-                _err(
+                err(
                     pointer("documents", i, "valid_until"),
                     "documents.expired",
                     f"the {doc.kind} expired on {doc.valid_until.isoformat()}",
@@ -253,8 +237,23 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
             )
 
     if not record.images:
-        found.append(_err("/images", "images.missing", "at least one image is required"))
+        found.append(err("/images", "images.missing", "at least one image is required"))
     return found
+
+
+def _tariff(hs: str, ref: Reference, today: dt.date) -> list[Violation]:
+    """The code against the tariff edition in force, when one is loaded: known, and not retired by today."""
+    if not ref.tariff:
+        return []
+    entry = ref.tariff.get(hs)
+    if entry is None:
+        return [err("/hs_code", "hs.code_unknown", f"{hs} is not a code of the customs tariff in force")]
+    if entry.retired_on is not None and entry.retired_on <= today:
+        successors = f"; it was replaced by {', '.join(entry.successors)}" if entry.successors else ""
+        return [
+            err("/hs_code", "hs.code_retired", f"{hs} was retired from the tariff on {entry.retired_on}{successors}")
+        ]
+    return []
 
 
 def _banned(matcher: Matcher, ingredient: str, category: str, i: int) -> list[Violation]:
@@ -263,7 +262,7 @@ def _banned(matcher: Matcher, ingredient: str, category: str, i: int) -> list[Vi
         return []
     name = matcher.entry.name
     if verdict == "banned":
-        return [_err(pointer("ingredients", i), "ingredients.banned", f"{name} is banned in {category}")]
+        return [err(pointer("ingredients", i), "ingredients.banned", f"{name} is banned in {category}")]
     message = f"{ingredient} may belong to {name}, banned in {category}: a reviewer checks it"
     return [Violation(pointer("ingredients", i), "ingredients.banned_class", message, "warning")]
 
@@ -275,3 +274,8 @@ def validate(record: ProductIn, ref: Reference, subheadings: frozenset[str], tod
 
 def blocks(violations: list[Violation]) -> bool:
     return any(v.severity == "error" for v in violations)
+
+
+def errors(violations: list[Violation]) -> list[Violation]:
+    """The violations that block: what a hold names."""
+    return [v for v in violations if v.severity == "error"]

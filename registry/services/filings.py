@@ -21,7 +21,7 @@ from registry.domain.records import ProductOut, Status, normalize, read_sku
 from registry.domain.reference import wco_subheadings
 from registry.domain.spec import net_content
 from registry.domain.tax import terms_for
-from registry.domain.violations import Violation
+from registry.domain.violations import Violation, capped
 from registry.models import PRODUCT_TABLE, Alert, FilingNumber, Product, Submission
 from registry.services import history, reference
 from registry.services.context import Context, Principal
@@ -160,6 +160,8 @@ async def move_many(
     if len(moves) == 1:  # an action on one record: its other changes (a number, a date) flush with it
         row = moves[0][0]
         row.status, row.updated_at = target.value, now
+        if target is not Status.FILED:  # leaving filed (amend, expire) ends a hold
+            row.hold_since = row.hold_reference = row.hold_violations = None
         await tx.flush()
     else:  # a batch (the expiry scan), of locked rows with no other change: one statement for all
         await _move_rows([row for row, _, _ in moves], target, now, tx)
@@ -185,7 +187,14 @@ async def move_many(
 _MOVE = (
     update(PRODUCT_TABLE)
     .where(PRODUCT_TABLE.c.id == bindparam("row_id"), PRODUCT_TABLE.c.version == bindparam("seen"))
-    .values(status=bindparam("to"), updated_at=bindparam("at"), version=bindparam("next"))
+    .values(
+        status=bindparam("to"),
+        updated_at=bindparam("at"),
+        version=bindparam("next"),
+        hold_since=None,  # a batch moves filed records out of filed (the expiry scan): that ends a hold
+        hold_reference=None,
+        hold_violations=None,
+    )
 )
 
 
@@ -202,6 +211,8 @@ async def _move_rows(rows: list[Product], target: Status, now: dt.datetime, tx: 
     for row in rows:
         for name, value in (("status", target.value), ("updated_at", now), ("version", row.version + 1)):
             set_committed_value(row, name, value)
+        for name in ("hold_since", "hold_reference", "hold_violations"):
+            set_committed_value(row, name, None)
 
 
 async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, body: ActionIn) -> str | None:
@@ -220,6 +231,13 @@ async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, b
         assert body.filing_no is not None  # lifecycle.check_body saw to both
         assert body.valid_until is not None
         ref = await reference.current(ctx, tx)
+        # Approved under the reference in force today: an edition that took effect since the submit may fail it.
+        violations = await asyncio.to_thread(rules.validate, normalize(to_record(row)), ref, wco_subheadings(), today)
+        if rules.blocks(violations):
+            raise ValidationFailed(
+                capped(rules.errors(violations))[0],
+                "the record no longer passes validation against the reference in force; reject it with the reasons",
+            )
         await _issue_number(tx, row.sku, body.filing_no, body.valid_until, now)
         await _decide(tx, row.sku, action, now)
         row.filing_no = body.filing_no

@@ -17,8 +17,7 @@ from registry.domain import limits
 from registry.domain.errors import BadRequest, NotFound, ValidationFailed
 from registry.domain.records import normalize_text
 from registry.domain.roles import Role
-from registry.domain.rules import text_problems
-from registry.domain.violations import Violation
+from registry.domain.violations import Violation, text_problems
 from registry.models import ApiKey
 from registry.services.context import Context, Principal
 from registry.services.history import CHANGES_CHANNEL

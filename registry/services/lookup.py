@@ -49,6 +49,7 @@ LOOKUP_COLUMNS = (
     "tax_rate_above",
     "threshold_per",
     "threshold_price",
+    "hold_violations",
 )
 _COLUMNS = tuple(getattr(Product, name) for name in LOOKUP_COLUMNS)
 
@@ -73,6 +74,7 @@ class LookupOut(msgspec.Struct, omit_defaults=True):
     valid_until: dt.date | None
     tax_rate_above: Decimal | None = None
     threshold: Threshold | None = None
+    hold: list[str] | None = None  # a filing on hold: the rules the reference in force fails it on
 
 
 class FilingOut(LookupOut, omit_defaults=True):
@@ -91,10 +93,12 @@ def encode(
     tax_rate_above: Decimal | None,
     threshold_per: str | None,
     threshold_price: Decimal | None,
+    hold_violations: list[dict[str, Any]] | None = None,
 ) -> tuple[bytes, int]:
-    """The look-up body, with declarable true when filed (a read past valid_until turns it false), and the
-    ordinal of its last declarable day (-1: never)."""
-    filed = status == Status.FILED.value and valid_until is not None
+    """The look-up body, with declarable true when filed and not on hold (a read past valid_until turns it
+    false), and the ordinal of its last declarable day (-1: never)."""
+    hold = hold_codes(hold_violations)
+    filed = status == Status.FILED.value and valid_until is not None and hold is None
     body = msgspec.json.encode(
         LookupOut(
             sku,
@@ -106,6 +110,7 @@ def encode(
             valid_until,
             tax_rate_above,
             threshold(threshold_per, threshold_price),
+            hold,
         )
     )
     return body, valid_until.toordinal() if filed and valid_until else -1
@@ -402,8 +407,8 @@ class LookupIndex:
 
 def _ordered(columns: Sequence[Any]) -> tuple[Any, ...]:
     """Look-up columns (LOOKUP_COLUMNS order) as `encode` takes them, with the version last."""
-    sku, filing_no, hs_code, tax_rate, status, valid_until, version, above, per, price = columns
-    return sku, filing_no, hs_code, tax_rate, status, valid_until, above, per, price, version
+    sku, filing_no, hs_code, tax_rate, status, valid_until, version, above, per, price, hold = columns
+    return sku, filing_no, hs_code, tax_rate, status, valid_until, above, per, price, hold, version
 
 
 async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:
@@ -414,16 +419,19 @@ async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:
     if issued is None or product is None:
         raise NotFound(f"no filing number {filing_no}")
     current = product.filing_no == filing_no
+    hold = hold_codes(product.hold_violations) if current else None
     return FilingOut(
         sku=product.sku,
         filing_no=filing_no,
         hs_code=product.hs_code,
         tax_rate=product.tax_rate,
         status=product.status,
-        declarable=current and lifecycle.declarable(product.status, product.valid_until, ctx.today()),
+        declarable=current
+        and lifecycle.declarable(product.status, product.valid_until, ctx.today(), held=hold is not None),
         valid_until=product.valid_until if current else issued.valid_until,
         tax_rate_above=product.tax_rate_above,
         threshold=threshold(product.threshold_per, product.threshold_price),
+        hold=hold,
         superseded_by=issued.superseded_by,
     )
 
@@ -431,3 +439,10 @@ async def by_filing_no(ctx: Context, filing_no: str) -> FilingOut:
 def threshold(per: str | None, price: Decimal | None) -> Threshold | None:
     """A filing's price threshold from its two columns (both null: none)."""
     return None if per is None or price is None else Threshold(per, price)  # type: ignore[arg-type]
+
+
+def hold_codes(violations: list[dict[str, Any]] | None) -> list[str] | None:
+    """The rule codes a hold names, each once in order (None: not held)."""
+    if violations is None:
+        return None
+    return list(dict.fromkeys(str(v["code"]) for v in violations))

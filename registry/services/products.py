@@ -20,6 +20,7 @@ from registry.domain.records import (
     Category,
     Document,
     Filing,
+    Hold,
     ProductIn,
     ProductOut,
     ProductPatch,
@@ -74,6 +75,7 @@ class ProductQuery(msgspec.Struct, kw_only=True):
     q: str | None = None
     expiring_within_days: int | None = None
     rejected: bool | None = None  # unfiled records carrying a reviewer's reasons (or, false, every other)
+    held: bool | None = None  # filed records on hold (or, false, every other)
     sort: Sort = Sort.SKU
     limit: int = 100
     cursor: str | None = None
@@ -123,6 +125,18 @@ def filing_of(row: Product) -> Filing:
         valid_until=row.valid_until,
         tax_rate=row.tax_rate,
         rejection_reasons=list(row.rejection_reasons),
+        hold=hold_of(row),
+    )
+
+
+def hold_of(row: Product) -> Hold | None:
+    """A row's hold as the record shows it (None: not held)."""
+    if row.hold_since is None:
+        return None
+    return Hold(
+        since=row.hold_since,
+        reference=row.hold_reference or "",
+        violations=msgspec.convert(row.hold_violations or [], list[Violation]),
     )
 
 
@@ -345,6 +359,8 @@ def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
         # JSON columns hold msgspec's compact text on SQLite and jsonb on PostgreSQL: both read `[]` when empty.
         rejected = and_(Product.status == Status.UNFILED.value, cast(Product.rejection_reasons, Text) != "[]")
         stmt = stmt.where(rejected if query.rejected else not_(rejected))
+    if query.held is not None:
+        stmt = stmt.where(Product.hold_since.is_not(None) if query.held else Product.hold_since.is_(None))
     return stmt
 
 

@@ -19,7 +19,7 @@ from registry.cli import main as cli
 from registry.models import HistoryEvent
 from tests.api.conftest import Auth
 from tests.conftest import FakeClock
-from tests.samples import sk2
+from tests.samples import TODAY, sk2
 
 Client = httpx.AsyncClient
 SKU = "SK2-FTE-230"
@@ -159,9 +159,10 @@ async def test_an_official_edition_is_loaded_from_a_file_with_its_source_in_hist
             },
         ],
     )
-    code = await asyncio.to_thread(
-        cli, ["reference", "load", "positive-list", str(edition), "--source", "财政部等八部门公告2022年第7号"]
-    )
+    source = "财政部等八部门公告2022年第7号"
+    # In force from the server's day (the command's own clock is the real one).
+    load = ["reference", "load", "positive-list", str(edition), "--source", source, "--effective-from", str(TODAY)]
+    code = await asyncio.to_thread(cli, load)
     assert code == 0
     loaded = (await client.get("/v1/reference/positive-list", headers=auth("auditor"))).json()
     assert loaded["version"] == 2
@@ -191,7 +192,8 @@ async def test_an_official_edition_is_loaded_from_a_file_with_its_source_in_hist
             {"category": "cosmetics", "name": "汞及其化合物", "inci": "", "cas": "", "kind": "class"},
         ],
     )
-    assert await asyncio.to_thread(cli, ["reference", "load", "banned-ingredients", str(banned)]) == 0
+    load = ["reference", "load", "banned-ingredients", str(banned), "--effective-from", TODAY.isoformat()]
+    assert await asyncio.to_thread(cli, load) == 0
     assert await violations(client, auth, sk2(ingredients=["Hydroquinone"])) == [
         ("/ingredients/0", "ingredients.banned", "error")
     ]

@@ -31,10 +31,11 @@ async def test_the_jobs_and_their_defaults(app: Litestar) -> None:
     settings = Settings(database_url="sqlite+aiosqlite://", webhook_url="http://127.0.0.1:9/h", report_dir="/tmp/r")
     async with httpx.AsyncClient() as http:
         scheduler = jobs.build(app.state.ctx, settings, http)
-    assert {job.id for job in scheduler.get_jobs()} == {"expiry-scan", "webhook-delivery", "daily-report"}
+    expected = {"expiry-scan", "reference-editions", "webhook-delivery", "daily-report"}
+    assert {job.id for job in scheduler.get_jobs()} == expected
     assert scheduler._job_defaults == {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     bare = jobs.build(app.state.ctx, Settings(database_url="sqlite+aiosqlite://"), http)
-    assert [job.id for job in bare.get_jobs()] == ["expiry-scan"]
+    assert [job.id for job in bare.get_jobs()] == ["expiry-scan", "reference-editions"]
 
 
 async def test_the_app_runs_the_scan_on_start(client: Client, auth: Auth, database_url: str, clock: FakeClock) -> None:

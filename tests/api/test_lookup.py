@@ -173,9 +173,11 @@ async def test_the_declaration_check_prices_each_line_as_customs_does(client: Cl
     declared = {"import_mode": "1210", "item_record_no": "SK2-FTE-230-A", "gtin": "4979006070354"}
     await file_product(client, auth, UNTIL, **declared, declared_unit="瓶")  # 230 ml
     await file_product(client, auth, UNTIL, "2025110202", sku="CREAM-60", spec="60ml", origin_country="FR")
-    # Rates change after approval: a filing keeps the terms it was approved with.
+    # A tax edition for a later day leaves today's orders priced with the rates in force today.
     rates = [{"prefix": "", "vat": "0.09"}]
-    assert (await client.put("/v1/reference/tax-rates", json=rates, headers=auth("admin"))).status_code == 200
+    later = {"effective_from": (TODAY + dt.timedelta(days=30)).isoformat()}
+    put = await client.put("/v1/reference/tax-rates", params=later, json=rates, headers=auth("admin"))
+    assert put.status_code == 200
 
     response = await check(client, auth, {"items": [{"sku": SKU, "quantity": 1, "unit_price": "1540.00"}]})
     assert response.status_code == 200, response.text

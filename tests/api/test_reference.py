@@ -16,7 +16,7 @@ Client = httpx.AsyncClient
 
 async def test_the_list_names_every_set_at_version_1(client: Client, auth: Auth) -> None:
     listed = (await client.get("/v1/reference", headers=auth("auditor"))).json()
-    assert listed == [{"name": name, "version": 1} for name in SET_NAMES]
+    assert listed == [{"name": name, "version": 1, "effective_from": None} for name in SET_NAMES]
 
 
 async def test_the_shipped_sets_are_readable(client: Client, auth: Auth) -> None:

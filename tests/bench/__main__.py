@@ -13,7 +13,15 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from tests.bench import bench_alerts, bench_history, bench_import, bench_load, bench_lookup, bench_submit
+from tests.bench import (
+    bench_alerts,
+    bench_editions,
+    bench_history,
+    bench_import,
+    bench_load,
+    bench_lookup,
+    bench_submit,
+)
 
 BENCHES: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {
     "lookup": bench_lookup.main,
@@ -22,6 +30,7 @@ BENCHES: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {
     "alerts": bench_alerts.main,
     "import": bench_import.main,
     "submit": bench_submit.main,
+    "editions": bench_editions.main,
 }
 RESULTS = Path("bench-results.json")
 

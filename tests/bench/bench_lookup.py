@@ -188,7 +188,9 @@ def index_bytes_per_record(count: int = 1_000_000) -> float:
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for n in range(count):  # the SKU strings are counted too: the index is what keeps them
-        index._read((f"B{n:07d}", f"{4000000000 + n}", "3304990099", rate, "filed", days[n % 700], 3, None, None, None))
+        index._read(
+            (f"B{n:07d}", f"{4000000000 + n}", "3304990099", rate, "filed", days[n % 700], 3, None, None, None, None)
+        )
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     return used / count

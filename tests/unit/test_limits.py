@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import String
 
 from registry.db import Base
-from registry.domain import customs, limits, rules
+from registry.domain import customs, limits, rules, violations
 from registry.domain.alerts import AlertKind, AlertStatus, document_alerts, filing_alerts, review_alerts
 from registry.domain.lifecycle import REVIEW, SYSTEM_EXPIRY, Action
 from registry.domain.records import (
@@ -28,6 +28,7 @@ from registry.domain.records import (
 )
 from registry.domain.reference import SET_NAMES
 from registry.services.context import Principal
+from registry.services.holds import HOLD, RELEASE, REPRICE
 from registry.services.keys import ROLES
 from registry.services.sessions import LANGS
 
@@ -85,8 +86,12 @@ LONGEST: dict[str, Callable[[], int]] = {
     "product.item_record_no": lambda: 30,
     "product.gtin": lambda: max(customs.GTIN_LENGTHS),
     "product.declared_unit": lambda: _longest(customs.units()),
+    # a hold names the editions that took effect: at most one of each set, `NAME@VERSION`
+    "product.hold_reference": lambda: len(", ".join(f"{name}@{limits.MAX_INT32}" for name in SET_NAMES)),
     "history_event.actor": _longest_actor,
-    "history_event.action": lambda: _longest([*Action, "create", "update", "import", "reference_update", REVIEW]),
+    "history_event.action": lambda: _longest(
+        [*Action, "create", "update", "import", "reference_update", REVIEW, HOLD, RELEASE, REPRICE]
+    ),
     "history_event.sku": lambda: limits.SKU,
     "history_event.reference_name": lambda: _longest(SET_NAMES),
     "history_event.from_status": lambda: _longest(Status),
@@ -111,6 +116,9 @@ LONGEST: dict[str, Callable[[], int]] = {
     "submission.decision": lambda: _longest([Action.APPROVE, Action.REJECT]),
     "reference_set.name": lambda: _longest(SET_NAMES),
     "reference_set.updated_by": _longest_actor,
+    "reference_edition.name": lambda: _longest(SET_NAMES),
+    "reference_edition.actor": _longest_actor,
+    "reference_edition.sha256": lambda: 64,
     "ui_session.token_hash": lambda: 64,  # a SHA-256 in hex
     "ui_session.key_id": lambda: limits.KEY_ID,
     "ui_session.lang": lambda: _longest(LANGS),
@@ -146,5 +154,5 @@ def test_the_unseen_character_class_covers_every_format_and_control_character() 
     for code in range(sys.maxunicode + 1):
         char = chr(code)
         if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
-            assert rules.text_problems(f"a{char}b", 10, "x"), hex(code)
-    assert rules.text_problems("SK-II 精华 é", 20, "x") == []
+            assert violations.text_problems(f"a{char}b", 10, "x"), hex(code)
+    assert violations.text_problems("SK-II 精华 é", 20, "x") == []

@@ -18,7 +18,7 @@ DAY = dt.date(2026, 11, 22)
 
 def row(sku: str, version: int, until: dt.date | None = DAY, status: str = "filed") -> tuple[Any, ...]:
     """Look-up columns in LOOKUP_COLUMNS order."""
-    return (sku, "2025110201", "3304990099", Decimal("0.091"), status, until, version, None, None, None)
+    return (sku, "2025110201", "3304990099", Decimal("0.091"), status, until, version, None, None, None, None)
 
 
 @pytest.fixture
