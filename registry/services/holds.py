@@ -15,16 +15,16 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from registry.domain import limits, rules
 from registry.domain.alerts import SUBJECT, AlertKind, Due
-from registry.domain.records import Status, normalize
+from registry.domain.records import Status
 from registry.domain.reference import Reference, entry_count, wco_subheadings
 from registry.domain.spec import net_content
 from registry.domain.tax import Terms, terms_for
 from registry.domain.violations import Violation
-from registry.models import Product, ReferenceEdition
+from registry.models import PRODUCT_TABLE, Product, ReferenceEdition
 from registry.services import alerts, history, reference
 from registry.services.context import Context, Principal
 from registry.services.history import NewEvent
@@ -104,25 +104,22 @@ async def put(
     return out
 
 
-async def _batches(ctx: Context, statuses: Sequence[Status]) -> AsyncIterator[list[Product]]:
-    """The records of these statuses, a batch at a time in id order, each batch read in its own transaction."""
-    after = 0
-    while True:
+async def _batches(ctx: Context, statuses: Sequence[Status]) -> AsyncIterator[list[Row[Any]]]:
+    """The records of these statuses, a batch at a time in id order, each batch read in its own transaction: their
+    ids first (a range of the status index), then each batch by its ids, as plain rows (the columns by name, as a
+    mapped product has them, without the ORM's bookkeeping on the event loop)."""
+    async with ctx.db.reads() as tx:
+        ids = list(
+            (
+                await tx.scalars(
+                    select(Product.id).where(Product.status.in_([s.value for s in statuses])).order_by(Product.id)
+                )
+            ).all()
+        )
+    for start in range(0, len(ids), BATCH):
         async with ctx.db.reads() as tx:
-            rows = list(
-                (
-                    await tx.scalars(
-                        select(Product)
-                        .where(Product.status.in_([s.value for s in statuses]), Product.id > after)
-                        .order_by(Product.id)
-                        .limit(BATCH)
-                    )
-                ).all()
-            )
-        if not rows:
-            return
-        yield rows
-        after = rows[-1].id
+            rows = await tx.execute(select(PRODUCT_TABLE).where(PRODUCT_TABLE.c.id.in_(ids[start : start + BATCH])))
+            yield list(rows.all())
 
 
 def _blocking(violations: list[Violation]) -> list[Violation]:
@@ -130,12 +127,12 @@ def _blocking(violations: list[Violation]) -> list[Violation]:
     return [v for v in rules.errors(violations) if v.code not in NOT_REFERENCE]
 
 
-def _errors(rows: list[Product], refs: Sequence[Reference], day: dt.date) -> list[list[list[Violation]]]:
+def _errors(rows: list[Row[Any]], refs: Sequence[Reference], day: dt.date) -> list[list[list[Violation]]]:
     """Each row's blocking violations against each reference, on `day`."""
     subheadings = wco_subheadings()
     found = []
     for row in rows:
-        record = normalize(to_record(row))
+        record = to_record(row)  # stored normalised
         found.append([_blocking(rules.validate(record, ref, subheadings, day)) for ref in refs])
     return found
 
@@ -170,18 +167,18 @@ async def impact(ctx: Context, name: str, data: Any, effective_from: dt.date | N
     )
 
 
-def _terms(row: Product) -> Terms | None:
+def _terms(row: Any) -> Terms | None:
     """A filing's tax terms as its row holds them."""
     if row.vat is None or row.consumption_tax is None:
         return None
     return Terms(row.vat, row.consumption_tax, threshold(row.threshold_per, row.threshold_price))
 
 
-def _decide(rows: list[Product], ref: Reference, day: dt.date) -> list[tuple[list[Violation], Terms]]:
+def _decide(rows: list[Row[Any]], ref: Reference, day: dt.date) -> list[tuple[list[Violation], Terms]]:
     subheadings = wco_subheadings()
     decided = []
     for row in rows:
-        violations = _blocking(rules.validate(normalize(to_record(row)), ref, subheadings, day))
+        violations = _blocking(rules.validate(to_record(row), ref, subheadings, day))  # stored normalised
         decided.append((violations, terms_for(row.hs_code, net_content(row.spec), ref)))
     return decided
 
@@ -231,7 +228,7 @@ async def apply_due(ctx: Context) -> ApplyReport:
 
 async def _write(
     ctx: Context,
-    rows: list[Product],
+    rows: list[Row[Any]],
     decided: list[tuple[list[Violation], Terms]],
     label: str,
     report: ApplyReport,

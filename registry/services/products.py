@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Text, and_, cast, false, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -92,7 +92,8 @@ class ValidationReport(msgspec.Struct, omit_defaults=True):
     truncated: bool = False  # more violations were found than are listed
 
 
-def to_record(row: Product) -> ProductIn:
+def to_record(row: Product | Row[Any]) -> ProductIn:
+    """The record a product row holds (a mapped product, or a row of the product table's columns)."""
     return ProductIn(
         sku=row.sku,
         brand=row.brand,
