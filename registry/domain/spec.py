@@ -21,7 +21,9 @@ SPEC_UNIT = re.compile(
 )
 
 # Unit → (the unit of net content, how many of it one is). Units of length, non-metric units and counts of
-# something other than whole pieces (粒, capsules, 支…) state no net content a tax threshold could be read in.
+# something other than sheets (粒, capsules, 支, and 件, 个, 只, 盒: a package, not its content) state no net
+# content a tax threshold could be read in; a sheet (片, 张: a mask, a pad) is the piece the high-end cosmetics
+# threshold counts (财税〔2016〕103号: 元/片(张)).
 _NET_UNITS: dict[str, tuple[str, Decimal]] = {
     "ml": ("ml", Decimal(1)),
     "毫升": ("ml", Decimal(1)),
@@ -34,11 +36,9 @@ _NET_UNITS: dict[str, tuple[str, Decimal]] = {
     "克": ("g", Decimal(1)),
     "kg": ("g", Decimal(1000)),
     "千克": ("g", Decimal(1000)),
-    **{
-        unit: ("piece", Decimal(1))
-        for unit in ("件", "片", "张", "个", "只", "枚", "pc", "pcs", "piece", "pieces", "sheet", "sheets")
-    },
+    **{unit: ("piece", Decimal(1)) for unit in ("片", "张", "sheet", "sheets")},
 }
+_PLUS = re.compile(r"^\s*[+＋]\s*$")
 
 
 def states_quantity(spec: str) -> bool:
@@ -46,21 +46,34 @@ def states_quantity(spec: str) -> bool:
 
 
 def net_content(spec: str | None) -> NetContent | None:
-    """The first quantity of the spec as ml, g or pieces: `2×50ml` → 100 ml, `1.5 L` → 1500 ml, `5片` → 5 pieces;
-    None when it counts something else (`30粒`) or states no quantity."""
-    found = SPEC_UNIT.search(spec) if spec else None
-    if found is None:
+    """What the spec says a piece holds, in ml, g or sheets: the metric figure where it gives one (`1件 (50ml)`
+    → 50 ml, `1支 3.5g` → 3.5 g, `1.7 fl oz / 50ml` → 50 ml), the sum of quantities joined by `+` (`50ml+50ml` →
+    100 ml), a count times a quantity (`2×50ml` → 100 ml); else the sheets it counts (`5片` → 5 pieces); None when
+    it counts something else (`30粒`, `1件`) or states no quantity."""
+    if not spec:
         return None
-    unit = _NET_UNITS.get(found["unit"].casefold())
-    if unit is None:
+    found: list[tuple[re.Match[str], NetContent]] = []
+    for match in SPEC_UNIT.finditer(spec):
+        unit = _NET_UNITS.get(match["unit"].casefold())
+        if unit is None:
+            continue
+        amount = _number(match["amount"]) * unit[1]
+        for factor in (match["count"], match["times"]):
+            if factor is not None:
+                amount *= _number(factor)
+        if amount > 0:
+            found.append((match, NetContent(amount, unit[0])))
+    metric = [(match, net) for match, net in found if net.unit != "piece"]
+    chosen = metric or found
+    if not chosen:
         return None
-    amount = _number(found["amount"]) * unit[1]
-    for factor in (found["count"], found["times"]):
-        if factor is not None:
-            amount *= _number(factor)
-    if amount <= 0:
-        return None
-    return NetContent(Decimal(format(amount.normalize(), "f")), unit[0])
+    (first_match, first), *rest = chosen
+    total, end = first.amount, first_match.end()
+    for match, net in rest:  # `50ml+50ml`: quantities of one unit joined by a plus are one content
+        if net.unit != first.unit or not _PLUS.match(spec[end : match.start()]):
+            break
+        total, end = total + net.amount, match.end()
+    return NetContent(Decimal(format(total.normalize(), "f")), first.unit)
 
 
 def _number(text: str) -> Decimal:

@@ -10,7 +10,7 @@ from registry.domain import limits
 
 if TYPE_CHECKING:  # reference.py checks rates with composite_rate, so this module cannot import it at run time
     from registry.domain.records import NetContent
-    from registry.domain.reference import Reference, TaxRate, Threshold
+    from registry.domain.reference import Reference, Specific, TaxRate, Threshold
 
 RATE_PLACES = Decimal("0.0001")
 CROSS_BORDER_SHARE = Decimal("0.7")
@@ -39,6 +39,7 @@ class Terms:
     vat: Decimal
     consumption_tax: Decimal
     threshold: Threshold | None = None
+    specific: Specific | None = None
 
     @property
     def rate(self) -> Decimal:
@@ -54,8 +55,20 @@ def terms_for(hs_code: str, net: NetContent | None, ref: Reference) -> Terms:
     """The terms for an HS code and a net content. A row with thresholds takes the one in the unit the net content
     is counted in; with none in that unit (or no net content), the consumption tax applies at any price."""
     row = rate_row(hs_code, ref)
-    threshold = next((t for t in row.thresholds if net is not None and t.per == net.unit), None)
-    return Terms(row.vat, row.consumption_tax, threshold)
+    threshold = next((t for t in row.thresholds if t.per == "each" or (net is not None and t.per == net.unit)), None)
+    return Terms(row.vat, row.consumption_tax, threshold, row.specific)
+
+
+SPECIFIC_UNITS = {"L": ("ml", Decimal(1000)), "kg": ("g", Decimal(1000))}  # per → (net content unit, how many)
+
+
+def specific_quantity(specific: Specific, net: NetContent | None, quantity: int) -> Decimal | None:
+    """The litres or kilograms a line holds (net content × quantity), in the unit a specific rate is charged per;
+    None when the record states no net content in it."""
+    unit, per = SPECIFIC_UNITS[specific.per]
+    if net is None or net.unit != unit:
+        return None
+    return net.amount * quantity / per
 
 
 def _plain(value: Decimal) -> Decimal:

@@ -36,6 +36,8 @@ async def check(ctx: Context, order: DeclarationIn) -> DeclarationOut:
                 net = net_content(row.spec)
                 hold = hold_codes(row.hold_violations)
                 terms = terms_for(row.hs_code, net, ref) if ref is not None and row.vat is not None else None
+                duty = ref.duty(row.hs_code) if ref is not None else None
+                unit = ref.legal_unit(row.hs_code) if ref is not None else None
                 found[row.sku] = Filed(
                     sku=row.sku,
                     status=row.status,
@@ -54,5 +56,10 @@ async def check(ctx: Context, order: DeclarationIn) -> DeclarationOut:
                     consumption_tax=terms.consumption_tax if terms else None,
                     threshold=terms.threshold if terms else None,
                     hold=hold,
+                    specific=terms.specific if terms else None,
+                    duty=duty.rate if duty else None,
+                    unit1=unit.unit1 if unit else None,
+                    brand=row.brand,
+                    spec=row.spec,
                 )
     return declaration.price(order, {item.sku: found.get(read_sku(item.sku)) for item in order.items})

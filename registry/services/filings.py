@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,7 +18,7 @@ from registry.domain.alerts import AlertKind, AlertStatus
 from registry.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from registry.domain.lifecycle import Action, ActionIn, ReviewIn
 from registry.domain.records import ProductOut, Status, normalize, read_sku
-from registry.domain.reference import wco_subheadings
+from registry.domain.reference import Reference, wco_subheadings
 from registry.domain.spec import net_content
 from registry.domain.tax import terms_for
 from registry.domain.violations import Violation, capped
@@ -50,6 +50,7 @@ async def act(
     body = lifecycle.normalize(body)
     if problems := lifecycle.check_body(action, body, today):
         raise ValidationFailed(problems)
+    checked = await _validated(ctx, read_sku(sku)) if action in (Action.SUBMIT, Action.APPROVE) else None
     try:
         async with ctx.db.writes.begin() as tx:
             row = await load_for_update(tx, read_sku(sku))
@@ -66,7 +67,7 @@ async def act(
             before = filing_state(row)
             refused: Refused | None = None
             try:
-                reason = await _apply(ctx, tx, row, action, body)
+                reason = await _apply(ctx, tx, row, action, body, checked)
             except Refused as exc:  # the submit is counted; nothing else is written
                 refused = exc
                 tx.add(Submission(sku=row.sku, at=now, passed=False, codes=exc.codes))
@@ -215,12 +216,42 @@ async def _move_rows(rows: list[Product], target: Status, now: dt.datetime, tx: 
             set_committed_value(row, name, None)
 
 
-async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, body: ActionIn) -> str | None:
-    """What the action does beyond the status change; returns the reason history records."""
-    now, today = ctx.now(), ctx.today()
-    if action is Action.SUBMIT:
+class Validated(msgspec.Struct):
+    """A record's violations against the reference in force, found before the write transaction began."""
+
+    version: int
+    violations: list[Violation]
+    ref: Reference
+
+
+async def _validated(ctx: Context, sku: str) -> Validated | None:
+    """Validate the record as it is now, outside the write lock (None: no such record; the action says so)."""
+    async with ctx.db.reads() as tx:
+        row = await tx.scalar(select(Product).where(Product.sku == sku))
+        if row is None:
+            return None
         ref = await reference.current(ctx, tx)
-        violations = await asyncio.to_thread(rules.validate, normalize(to_record(row)), ref, wco_subheadings(), today)
+    violations = await asyncio.to_thread(rules.validate, normalize(to_record(row)), ref, wco_subheadings(), ctx.today())
+    return Validated(row.version, violations, ref)
+
+
+async def _violations(ctx: Context, tx: AsyncSession, row: Product, checked: Validated | None) -> Validated:
+    """The row's violations: those found before the lock when the row has not changed since (the common case),
+    else found again now."""
+    if checked is not None and checked.version == row.version:
+        return checked
+    ref = await reference.current(ctx, tx)
+    violations = await asyncio.to_thread(rules.validate, normalize(to_record(row)), ref, wco_subheadings(), ctx.today())
+    return Validated(row.version, violations, ref)
+
+
+async def _apply(
+    ctx: Context, tx: AsyncSession, row: Product, action: Action, body: ActionIn, checked: Validated | None
+) -> str | None:
+    """What the action does beyond the status change; returns the reason history records."""
+    now = ctx.now()
+    if action is Action.SUBMIT:
+        violations = (await _violations(ctx, tx, row, checked)).violations
         if rules.blocks(violations):
             raise Refused(violations)
         row.submitted_at = now
@@ -230,9 +261,9 @@ async def _apply(ctx: Context, tx: AsyncSession, row: Product, action: Action, b
     if action is Action.APPROVE:
         assert body.filing_no is not None  # lifecycle.check_body saw to both
         assert body.valid_until is not None
-        ref = await reference.current(ctx, tx)
         # Approved under the reference in force today: an edition that took effect since the submit may fail it.
-        violations = await asyncio.to_thread(rules.validate, normalize(to_record(row)), ref, wco_subheadings(), today)
+        validated = await _violations(ctx, tx, row, checked)
+        violations, ref = validated.violations, validated.ref
         if rules.blocks(violations):
             raise ValidationFailed(
                 capped(rules.errors(violations))[0],

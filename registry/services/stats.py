@@ -35,8 +35,10 @@ class FilingStats(msgspec.Struct):
 async def filings(ctx: Context, start: dt.date | None, end: dt.date | None) -> FilingStats:
     """Statistics of the days `start` to `end` (in the customs time zone, both included)."""
     end = end or ctx.today()
-    start = start or end - WINDOW + dt.timedelta(days=1)
-    if not limits.FIRST_DAY <= start <= end <= limits.LAST_DAY:
+    if not limits.FIRST_DAY <= end <= limits.LAST_DAY or not (start is None or start >= limits.FIRST_DAY):
+        raise BadRequest(ORDERED)  # before the default start is counted back from it: year 1 has no twelve weeks before
+    start = start or max(end - WINDOW + dt.timedelta(days=1), limits.FIRST_DAY)
+    if not start <= end:
         raise BadRequest(ORDERED)
     low = dt.datetime.combine(start, dt.time.min, tzinfo=ctx.zone)
     high = dt.datetime.combine(end, dt.time.max, tzinfo=ctx.zone)

@@ -204,7 +204,7 @@ async def test_the_declaration_check_prices_each_line_as_customs_does(client: Cl
         "299.76",
         "645.64",
     )
-    assert (line["country"], line["item_record_no"], line["bar_code"], line["unit"]) == ("305", None, None, None)
+    assert (line["country"], line["item_record_no"], line["bar_code"], line["unit"]) == ("305", None, "无", None)
 
     # Freight and insurance are part of the dutiable value, shared by value.
     order = {
@@ -235,11 +235,15 @@ async def test_one_piece_above_the_order_limit_is_declared_at_full_rates(client:
         "ingredients": [],
     }
     await file_product(client, auth, UNTIL, **bag)
+    duty = [{"prefix": "4202220000", "rate": "0.10", "source": "a test edition"}]
+    assert (await client.put("/v1/reference/mfn-duty", json=duty, headers=auth("admin"))).status_code == 200
     one = (await check(client, auth, {"items": [{"sku": "BAG-1", "quantity": 1, "unit_price": "5600.00"}]})).json()
     assert (one["within_order_limit"], one["single_piece_exception"]) == (False, True)
-    assert (one["lines"][0]["tax_rate"], one["lines"][0]["tax"]) == ("0.13", "728.00")  # no 30 % reduction
+    # No 30 % reduction, and the duty in the base: duty 560.00, VAT (5,600 + 560) × 0.13 = 800.80.
+    line = one["lines"][0]
+    assert (line["tax_rate"], line["duty"], line["vat"], line["tax"]) == ("0.13", "560.00", "800.80", "1360.80")
     two = (await check(client, auth, {"items": [{"sku": "BAG-1", "quantity": 2, "unit_price": "2800.00"}]})).json()
-    assert (two["within_order_limit"], two["single_piece_exception"]) == (False, False)
+    assert (two["within_order_limit"], two["single_piece_exception"], two["channel"]) == (False, False, "general_trade")
 
 
 async def test_a_bonded_record_without_its_item_number_cannot_be_declared(client: Client, auth: Auth) -> None:

@@ -20,6 +20,7 @@ from tests.bench import (
     bench_import,
     bench_load,
     bench_lookup,
+    bench_matching,
     bench_submit,
 )
 
@@ -31,6 +32,7 @@ BENCHES: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {
     "import": bench_import.main,
     "submit": bench_submit.main,
     "editions": bench_editions.main,
+    "matching": bench_matching.main,
 }
 RESULTS = Path("bench-results.json")
 

@@ -70,6 +70,7 @@ def test_a_60_ml_cream_at_2800_pays_consumption_tax_and_vat_each_to_the_fen() ->
     line = price((filed("CREAM", "60ml"), 1, "2800.00")).lines[0]
     assert (line.tax_rate, line.consumption_tax, line.vat) == (Decimal("0.2306"), Decimal("345.88"), Decimal("299.76"))
     exact = Decimal(2800) * Decimal("0.7") * Decimal("0.28") / Decimal("0.85")
+    assert line.tax is not None
     assert abs(line.tax - exact) <= Decimal("0.01")
     # Rounding the composite first would be 2,800 × 0.2306 = 645.68: four fen off.
     assert line.tax == Decimal("645.64")
@@ -78,10 +79,10 @@ def test_a_60_ml_cream_at_2800_pays_consumption_tax_and_vat_each_to_the_fen() ->
 def test_the_threshold_is_met_exactly_at_its_price_and_by_the_piece() -> None:
     at = price((filed("AT", "100ml"), 1, "1000.00")).lines[0]  # 10.00 CNY/ml: from the threshold on
     under = price((filed("UNDER", "100ml"), 1, "999.99")).lines[0]
-    assert (at.consumption_tax > 0, under.consumption_tax) == (True, Decimal("0.00"))
+    assert (at.consumption_tax, under.consumption_tax) == (Decimal("123.53"), Decimal("0.00"))
     masks = price((filed("MASK", "5片"), 2, "74.00")).lines[0]  # 14.80 CNY a piece: under 15
     assert masks.consumption_tax == Decimal("0.00")
-    assert price((filed("MASK", "5片"), 2, "75.00")).lines[0].consumption_tax > 0
+    assert price((filed("MASK", "5片"), 2, "75.00")).lines[0].consumption_tax == Decimal("18.53")
 
 
 def test_freight_and_insurance_are_shared_by_value_and_priced_with_the_goods() -> None:
@@ -92,7 +93,7 @@ def test_freight_and_insurance_are_shared_by_value_and_priced_with_the_goods() -
     assert out.lines[0].vat == Decimal("28.73")  # 315.75 × 0.091
     # Freight can carry a line over its threshold: 9.50 CNY/ml of goods, 10.00 with its share of freight.
     near = price((filed("NEAR", "100ml"), 1, "950.00"), freight="50.00").lines[0]
-    assert near.consumption_tax > 0
+    assert near.consumption_tax == Decimal("123.53")  # 0.7 × 1,000 / 0.85 × 0.15
 
 
 @given(
@@ -107,16 +108,27 @@ def test_a_shared_amount_sums_exactly_and_no_share_is_off_by_a_fen(total: Decima
         assert abs(part - total * weight / whole) < Decimal("0.01")
 
 
-def test_one_piece_above_5000_is_declared_at_full_rates() -> None:
-    out = price((filed("BAG", "1件", hs_code="4202220000"), 1, "5600.00"))
-    assert (out.within_order_limit, out.single_piece_exception) == (False, True)
+def test_one_piece_above_5000_is_declared_at_full_rates_with_its_duty() -> None:
+    """A test duty rate of 10 %: D 5,600, duty 560.00, VAT (5,600 + 560) × 0.13 = 800.80."""
+    bag = filed("BAG", "1件", hs_code="4202220000", duty=Decimal("0.10"))
+    out = price((bag, 1, "5600.00"))
+    assert (out.channel, out.within_order_limit, out.single_piece_exception) == ("retail", False, True)
     line = out.lines[0]
-    assert (line.tax_rate, line.vat, line.tax) == (Decimal("0.13"), Decimal("728.00"), Decimal("728.00"))
-    two = price((filed("BAG", "1件", hs_code="4202220000"), 2, "2800.00"))  # two pieces: no exception
-    assert (two.within_order_limit, two.single_piece_exception) == (False, False)
-    assert two.lines[0].tax == Decimal("509.60")
-    above_annual = price((filed("BAG", "1件", hs_code="4202220000"), 1, "26000.01"))
-    assert above_annual.single_piece_exception is False
+    assert (line.tax_rate, line.duty, line.vat, line.tax) == (
+        Decimal("0.13"),
+        Decimal("560.00"),
+        Decimal("800.80"),
+        Decimal("1360.80"),
+    )
+    two = price((bag, 2, "2800.00"))  # two pieces over the limit: general trade, unpriced
+    assert (two.channel, two.within_order_limit, two.single_piece_exception) == ("general_trade", False, False)
+    assert (two.total_tax, two.lines[0].tax) == (None, None)
+    assert two.reason is not None
+    above_annual = price((bag, 1, "26000.00"))  # not below the annual limit
+    assert (above_annual.channel, above_annual.single_piece_exception) == ("general_trade", False)
+    with pytest.raises(ValidationFailed) as refused:
+        price((filed("BAG", "1件", hs_code="4202220000"), 1, "5600.00"))  # no duty row: never priced without it
+    assert [v.code for v in refused.value.violations] == ["declaration.no_duty_rate"]
 
 
 def test_an_order_at_the_limit_is_within_it() -> None:
@@ -175,14 +187,18 @@ def test_a_line_that_cannot_be_declared_refuses_the_order_with_a_violation_each(
         ("50ml×2", "100", "ml"),
         ("2 x 100 g", "200", "g"),
         ("5片", "5", "piece"),
-        ("1件", "1", "piece"),
+        ("1件 (50ml)", "50", "ml"),  # the metric figure, not the package count
+        ("50ml+50ml", "100", "ml"),  # a set: its contents summed
+        ("1支 3.5g", "3.5", "g"),
+        ("1.7 fl oz / 50ml", "50", "ml"),
+        ("10张", "10", "piece"),  # sheets are what the per-piece threshold counts
     ],
 )
 def test_net_content_is_read_from_the_spec(spec: str, amount: str, unit: str) -> None:
     assert net_content(spec) == NetContent(Decimal(amount), unit)
 
 
-@pytest.mark.parametrize("spec", ["30粒", "2 tablets", "8 oz", "big bottle", "3盒"])
+@pytest.mark.parametrize("spec", ["30粒", "2 tablets", "8 oz", "big bottle", "3盒", "1件", "2个", "1只"])
 def test_a_spec_that_counts_something_else_has_no_net_content(spec: str) -> None:
     assert net_content(spec) is None
 

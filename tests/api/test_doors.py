@@ -1,0 +1,93 @@
+"""Every door, one policy; every cost bounded by design: each case below once went wrong through the interface a
+user calls (a record that cost seconds under the write lock, statistics loaded row by row, a form or a file the
+API would refuse) and is held here."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from registry.domain import rules
+from tests.api.conftest import Auth
+from tests.bench.bench_matching import catalogue
+from tests.samples import TODAY, sk2
+
+Client = httpx.AsyncClient
+
+
+async def test_no_validation_runs_under_the_write_lock_and_a_hostile_record_is_refused_in_its_terms(
+    client: Client, auth: Auth, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Submit and approve validate before they take the write lock (on SQLite, this process's turn), with the
+    catalogue of banned ingredients at the official size in force."""
+    put = await client.put("/v1/reference/banned-ingredients", json={"cosmetics": catalogue()}, headers=auth("admin"))
+    assert put.status_code == 200, put.text
+    turns = app.state.ctx.db.writes._turns
+    locked_when_validating: list[bool] = []
+    validate = rules.validate
+
+    def watched(*args: Any) -> Any:
+        locked_when_validating.append(turns is not None and turns.locked())
+        return validate(*args)
+
+    monkeypatch.setattr(rules, "validate", watched)
+    hostile = sk2(sku="HOSTILE-1", ingredients=["(" * 2000] * 400 + ["禁用物质3"])
+    assert (await client.post("/v1/products", json=hostile, headers=auth("catalog"))).status_code == 201
+    refused = await client.post("/v1/products/HOSTILE-1/filing/submit", headers=auth("catalog"))
+    assert refused.status_code == 422
+    assert [(v["field"], v["code"]) for v in refused.json()["violations"]] == [
+        ("/ingredients/400", "ingredients.banned")
+    ]
+    assert (await client.post("/v1/products", json=sk2(), headers=auth("catalog"))).status_code == 201
+    assert (await client.post("/v1/products/SK2-FTE-230/filing/submit", headers=auth("catalog"))).status_code == 200
+    approve = {"filing_no": "2025110201", "valid_until": TODAY.replace(year=2027).isoformat()}
+    approved = await client.post("/v1/products/SK2-FTE-230/filing/approve", json=approve, headers=auth("reviewer"))
+    assert approved.status_code == 200, approved.text
+    assert len(locked_when_validating) == 3
+    assert not any(locked_when_validating)
+
+
+async def test_statistics_dates_outside_the_calendar_are_400_not_500(client: Client, auth: Auth) -> None:
+    for params in ({"to": "0001-01-01"}, {"from": "0001-01-01"}, {"from": "2026-12-01", "to": "2026-11-01"}):
+        answer = await client.get("/v1/stats/filings", params=params, headers=auth("reviewer"))
+        assert answer.status_code == 400, (params, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    early = await client.get("/v1/stats/filings", params={"to": "1900-01-05"}, headers=auth("reviewer"))
+    assert (early.status_code, early.json()["from"]) == (200, "1900-01-01")
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from registry.cli import main
+
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.err
+
+
+async def test_the_cli_refuses_unreadable_files_in_one_line(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", database_url)
+    latin = tmp_path / "skus.txt"
+    latin.write_bytes("SKU-É\n".encode("latin-1"))
+    huge = tmp_path / "prohibited.csv"
+    huge.write_text("prefix,reason\n93," + "x" * 200_000 + "\n")
+    twice = tmp_path / "brands.csv"
+    twice.write_text("brand,countries,countries\nSK-II,JP,FR\n")
+    deep = tmp_path / "brands.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for argv, words in (
+        (["submit", str(latin)], "is not UTF-8 text"),
+        (["reference", "load", "prohibited", str(huge)], "field larger than field limit"),
+        (["reference", "load", "brands", str(twice)], "a column is named twice: countries"),
+        (["reference", "load", "brands", str(deep)], "nested too deeply"),
+    ):
+        code, err = await asyncio.to_thread(run_cli, argv, capsys)
+        assert code == 1, argv
+        assert words in err, err
+        assert len(err.strip().splitlines()) == 1, err  # one line, no traceback
