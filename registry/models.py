@@ -248,6 +248,9 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Who made and who revoked it: a key id, or `system` for the command line (null: made before it was recorded).
+    created_by: Mapped[str | None] = mapped_column(String(limits.KEY_ID))
+    revoked_by: Mapped[str | None] = mapped_column(String(limits.KEY_ID))
 
 
 class ReferenceSet(Base):

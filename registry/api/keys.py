@@ -9,7 +9,7 @@ from litestar import Request, delete, get, post
 from litestar.params import JSONBody, PathParameter
 from litestar.types import ControllerRouterHandler
 
-from registry.api.auth import Ctx
+from registry.api.auth import Actor, Ctx
 from registry.api.policy import JSON, declare
 from registry.domain import limits
 from registry.domain.roles import Role
@@ -29,17 +29,19 @@ async def list_keys(ctx: Ctx) -> list[KeyOut]:
 
 
 @post("/v1/keys", status_code=201, **declare(body=JSON))
-async def create_key(data: JSONBody[KeyIn], ctx: Ctx) -> NewKey:
-    """Make a key for a role (admin); `key` is shown in this answer once and never again."""
-    return await keys.issue(ctx, data.role.value, data.name)
+async def create_key(data: JSONBody[KeyIn], ctx: Ctx, actor: Actor) -> NewKey:
+    """Make a key for a role (admin); `key` is shown in this answer once and never again. The key records who made
+    it, and the audit chain the event."""
+    return await keys.issue(ctx, data.role.value, data.name, actor)
 
 
-@delete("/v1/keys/{key_id:str}", status_code=204, **declare(problems=(404,)))
+@delete("/v1/keys/{key_id:str}", status_code=204, **declare(problems=(404, 409)))
 async def revoke_key(
-    request: Request[Any, Any, Any], key_id: Annotated[str, PathParameter(max_length=limits.KEY_ID)]
+    request: Request[Any, Any, Any], key_id: Annotated[str, PathParameter(max_length=limits.KEY_ID)], actor: Actor
 ) -> None:
-    """Revoke a key (admin): refused at once here, and on every other instance within a second."""
-    await request.app.state.keyring.revoke(key_id)
+    """Revoke a key (admin): refused at once here, and on every other instance within a second. The last active
+    admin key is not revoked (409 `last-admin-key`)."""
+    await request.app.state.keyring.revoke(key_id, actor)
 
 
 ROUTES: list[ControllerRouterHandler] = [list_keys, create_key, revoke_key]

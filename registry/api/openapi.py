@@ -387,24 +387,12 @@ def _drafts(generated: dict[str, Any]) -> dict[str, S]:
     return {"ProductDraft": record, "DocumentDraft": document}
 
 
-def _optional(schema: S | Reference) -> S:
-    """An optional field: null is none; a text of white space alone is none too (it normalises to ""), so its
-    schema says so beside the visible text. (An optional code's own pattern takes "" already.)"""
-    if not isinstance(schema, S) or schema.pattern != _visible():
-        return _nullable(schema)
-    blank = S(type=OpenAPIType.STRING, max_length=schema.max_length, pattern="^[ \t\n\r\f\v]*$")
-    blank.description = "white space alone: none"
-    return S(one_of=[schema, blank, S(type=OpenAPIType.NULL)])
-
-
 def _request_schemas() -> dict[str, Any]:
     record = _record_properties()
-    whole = {name: _optional(schema) if name in _OPTIONAL - _LISTS else schema for name, schema in record.items()}
+    whole = {name: _nullable(schema) if name in _OPTIONAL - _LISTS else schema for name, schema in record.items()}
     # A patch: any field may be absent; null clears an optional field (a list to empty), a required one may not be.
     patch = {
-        name: (_nullable(schema) if name in _LISTS else _optional(schema)) if name in _OPTIONAL else schema
-        for name, schema in record.items()
-        if name != "sku"
+        name: _nullable(schema) if name in _OPTIONAL else schema for name, schema in record.items() if name != "sku"
     }
     product_in = _object("ProductIn", whole, ["sku", *rules.REQUIRED_TEXT])
     product_in.description = "A whole product record: create, validate, import (a line of NDJSON, a CSV row)."

@@ -11,19 +11,24 @@ import time
 from collections.abc import Iterable
 
 import msgspec
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 
 from registry.domain import limits
-from registry.domain.errors import BadRequest, NotFound, ValidationFailed
+from registry.domain.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from registry.domain.records import normalize_text
 from registry.domain.roles import Role
 from registry.domain.violations import Violation, text_problems
 from registry.models import ApiKey
+from registry.services import history
 from registry.services.context import Context, Principal
 from registry.services.history import CHANGES_CHANNEL
 
 ROLES = tuple(role.value for role in Role)
+KEY_CREATE, KEY_REVOKE = "key_create", "key_revoke"  # the audit events of keys
 PREFIX = "rk_"
+
+
+SYSTEM = "system"  # who makes and revokes keys from the command line
 
 
 class KeyOut(msgspec.Struct):
@@ -32,6 +37,12 @@ class KeyOut(msgspec.Struct):
     role: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    created_by: str | None  # a key id, or `system`
+    revoked_by: str | None
+
+
+class LastAdminKey(Conflict):
+    slug = "last-admin-key"
 
 
 class NewKey(KeyOut):
@@ -43,15 +54,21 @@ def _digest(secret: str) -> str:
 
 
 def _out(row: ApiKey) -> KeyOut:
-    return KeyOut(row.key_id, row.name, row.role, row.created_at, row.revoked_at)
+    return KeyOut(row.key_id, row.name, row.role, row.created_at, row.revoked_at, row.created_by, row.revoked_by)
 
 
-async def create(ctx: Context, role: str, name: str) -> str:
+async def create(ctx: Context, role: str, name: str, by: Principal | None = None) -> str:
     """A new key for `role`; the returned text is the only time it exists outside its holder's hands."""
-    return (await issue(ctx, role, name)).key
+    return (await issue(ctx, role, name, by)).key
 
 
-async def issue(ctx: Context, role: str, name: str) -> NewKey:
+def _by(actor: Principal | None) -> tuple[str, str]:
+    """(the key id recorded on the key, the actor history records) of who acts: a key, or the command line."""
+    return (SYSTEM, SYSTEM) if actor is None or actor.key_id == "cli" else (actor.key_id, actor.actor)
+
+
+async def issue(ctx: Context, role: str, name: str, by: Principal | None = None) -> NewKey:
+    """Make a key, with who made it and an audit event (the key's id, role and name; never the key)."""
     if role not in ROLES:
         raise BadRequest(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     name = normalize_text(name)
@@ -62,9 +79,18 @@ async def issue(ctx: Context, role: str, name: str) -> NewKey:
         raise ValidationFailed(problems)
     key_id = secrets.token_hex(limits.KEY_ID // 2)
     secret = secrets.token_urlsafe(32)
-    row = ApiKey(key_id=key_id, key_hash=_digest(secret), name=name, role=role, created_at=ctx.now())
+    maker, actor = _by(by)
+    now = ctx.now()
+    row = ApiKey(key_id=key_id, key_hash=_digest(secret), name=name, role=role, created_at=now, created_by=maker)
     async with ctx.db.writes.begin() as tx:
         tx.add(row)
+        await history.append(
+            tx,
+            at=now,
+            actor=actor,
+            action=KEY_CREATE,
+            changes={"key": {"old": None, "new": {"key_id": key_id, "role": role, "name": name}}},
+        )
     return NewKey(**msgspec.structs.asdict(_out(row)), key=f"{PREFIX}{key_id}_{secret}")
 
 
@@ -78,16 +104,35 @@ async def list_keys(ctx: Context) -> list[KeyOut]:
         return [_out(row) for row in (await tx.scalars(select(ApiKey).order_by(ApiKey.id))).all()]
 
 
-async def revoke(ctx: Context, key_id: str) -> KeyOut:
-    """Revoke a key (again is no change). Other instances learn of it at their next refresh: within half the
-    look-up staleness, and on PostgreSQL at once, by the NOTIFY that look-up changes travel by."""
+async def revoke(ctx: Context, key_id: str, by: Principal | None = None) -> KeyOut:
+    """Revoke a key (again is no change), with who revoked it and an audit event; the last active admin key is
+    not revoked (409 `last-admin-key`: no one could make or revoke keys over HTTP after it). Other instances learn
+    of it at their next refresh: within half the look-up staleness, and on PostgreSQL at once, by the NOTIFY that
+    look-up changes travel by."""
+    revoker, actor = _by(by)
+    now = ctx.now()
     async with ctx.db.writes.begin() as tx:
-        await tx.execute(
-            update(ApiKey).where(ApiKey.key_id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=ctx.now())
-        )
-        row = await tx.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+        row = await tx.scalar(select(ApiKey).where(ApiKey.key_id == key_id).with_for_update())
         if row is None:
             raise NotFound(f"no key {key_id}")
+        if row.revoked_at is not None:
+            return _out(row)
+        if row.role == Role.ADMIN.value:
+            admins = await tx.scalars(  # locked: two revocations of the last two admin keys are ordered
+                select(ApiKey.key_id)
+                .where(ApiKey.role == Role.ADMIN.value, ApiKey.revoked_at.is_(None))
+                .with_for_update()
+            )
+            if set(admins.all()) == {key_id}:
+                raise LastAdminKey(f"{key_id} is the last active admin key; make another admin key first")
+        row.revoked_at, row.revoked_by = now, revoker
+        await history.append(
+            tx,
+            at=now,
+            actor=actor,
+            action=KEY_REVOKE,
+            changes={"key": {"old": {"key_id": key_id, "role": row.role}, "new": None}},
+        )
         if tx.get_bind().dialect.name == "postgresql":
             await tx.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGES_CHANNEL})
     return _out(row)
@@ -121,9 +166,9 @@ class KeyRing:
             self._known[token] = (principal, time.monotonic() + self._ttl)
         return principal
 
-    async def revoke(self, key_id: str) -> KeyOut:
+    async def revoke(self, key_id: str, by: Principal | None = None) -> KeyOut:
         """Revoke a key, and refuse it on this instance at once."""
-        out = await revoke(self._ctx, key_id)
+        out = await revoke(self._ctx, key_id, by)
         self.forget([key_id])
         return out
 

@@ -91,3 +91,27 @@ async def test_the_cli_refuses_unreadable_files_in_one_line(
         assert code == 1, argv
         assert words in err, err
         assert len(err.strip().splitlines()) == 1, err  # one line, no traceback
+
+
+async def test_keys_record_who_made_and_revoked_them_and_the_last_admin_key_stays(
+    client: Client, auth: Auth, keys: dict[str, str]
+) -> None:
+    admin_id = keys["admin"].removeprefix("rk_").partition("_")[0]
+    events = (await client.get("/v1/audit/verify", headers=auth("auditor"))).json()["events"]
+    made = await client.post("/v1/keys", json={"role": "catalog", "name": "feed"}, headers=auth("admin"))
+    assert made.status_code == 201
+    new_id = made.json()["key_id"]
+    assert (await client.delete(f"/v1/keys/{new_id}", headers=auth("admin"))).status_code == 204
+    listed = {k["key_id"]: k for k in (await client.get("/v1/keys", headers=auth("admin"))).json()}
+    assert (listed[new_id]["created_by"], listed[new_id]["revoked_by"]) == (admin_id, admin_id)
+    assert listed[admin_id]["created_by"] == "system"  # the fixture makes keys as the command line does
+    # The only admin key cannot revoke itself: no one could manage keys over HTTP after it.
+    last = await client.delete(f"/v1/keys/{admin_id}", headers=auth("admin"))
+    assert last.status_code == 409
+    assert last.json()["type"].endswith("last-admin-key")
+    second = (await client.post("/v1/keys", json={"role": "admin", "name": "spare"}, headers=auth("admin"))).json()
+    assert (await client.delete(f"/v1/keys/{admin_id}", headers=auth("admin"))).status_code == 204
+    spare = {"Authorization": f"Bearer {second['key']}"}
+    assert (await client.delete(f"/v1/keys/{second['key_id']}", headers=spare)).status_code == 409
+    audit = (await client.get("/v1/audit/verify", headers=auth("auditor"))).json()
+    assert (audit["ok"], audit["events"]) == (True, events + 4)  # two made, two revoked

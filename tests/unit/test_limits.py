@@ -29,7 +29,7 @@ from registry.domain.records import (
 from registry.domain.reference import SET_NAMES
 from registry.services.context import Principal
 from registry.services.holds import HOLD, RELEASE, REPRICE
-from registry.services.keys import ROLES
+from registry.services.keys import KEY_CREATE, KEY_REVOKE, ROLES, SYSTEM
 from registry.services.sessions import LANGS
 
 LONGEST_KIND = max(DocumentKind, key=len).value
@@ -90,7 +90,19 @@ LONGEST: dict[str, Callable[[], int]] = {
     "product.hold_reference": lambda: len(", ".join(f"{name}@{limits.MAX_INT32}" for name in SET_NAMES)),
     "history_event.actor": _longest_actor,
     "history_event.action": lambda: _longest(
-        [*Action, "create", "update", "import", "reference_update", REVIEW, HOLD, RELEASE, REPRICE]
+        [
+            *Action,
+            "create",
+            "update",
+            "import",
+            "reference_update",
+            REVIEW,
+            HOLD,
+            RELEASE,
+            REPRICE,
+            KEY_CREATE,
+            KEY_REVOKE,
+        ]
     ),
     "history_event.sku": lambda: limits.SKU,
     "history_event.reference_name": lambda: _longest(SET_NAMES),
@@ -112,6 +124,8 @@ LONGEST: dict[str, Callable[[], int]] = {
     "api_key.key_hash": lambda: 64,
     "api_key.name": lambda: limits.KEY_NAME,
     "api_key.role": lambda: _longest(ROLES),
+    "api_key.created_by": lambda: max(limits.KEY_ID, len(SYSTEM)),
+    "api_key.revoked_by": lambda: max(limits.KEY_ID, len(SYSTEM)),
     "submission.sku": lambda: limits.SKU,
     "submission.decision": lambda: _longest([Action.APPROVE, Action.REJECT]),
     "reference_set.name": lambda: _longest(SET_NAMES),
