@@ -148,7 +148,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     path = Path(args.file)
     fmt = imports.Format.CSV if path.suffix.lower() == ".csv" else imports.Format.NDJSON
-    limits = imports.Limits(max_bytes=settings.max_body_bytes, max_rows=settings.max_import_rows)
+    limits = imports.Limits(
+        max_bytes=settings.max_body_bytes, max_rows=settings.max_import_rows, checkers=settings.import_checkers
+    )
     actor = _cli_actor()
 
     size = path.stat().st_size

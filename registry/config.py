@@ -23,6 +23,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     report_dir: str | None = None
     max_body_bytes: int = 50 * 1024 * 1024
     max_import_rows: int = 100_000
+    import_checkers: Annotated[int, msgspec.Meta(ge=0, le=64)] = 2  # idle checker processes kept
     key_cache_seconds: float = 60.0
     pool_size: int = 10
     pool_timeout_seconds: float = 10.0
@@ -66,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name, field in (
             ("MAX_BODY_BYTES", "max_body_bytes"),
             ("MAX_IMPORT_ROWS", "max_import_rows"),
+            ("IMPORT_CHECKERS", "import_checkers"),
             ("POOL_SIZE", "pool_size"),
             ("LOOKUP_STALENESS_MS", "lookup_staleness_ms"),
             ("FAILED_AUTH_LIMIT", "failed_auth_limit"),

@@ -12,6 +12,9 @@ from litestar.exceptions import HTTPException, ValidationException
 from registry.api.policy import policy_of
 from registry.domain.errors import BadRequest
 
+MAX_CONDITION = 8192  # the document's maxLength of If-Match and If-None-Match
+_BOUNDED = (b"if-none-match", b"if-match")
+
 
 class UnsupportedMediaType(HTTPException):
     status_code = 415
@@ -21,6 +24,9 @@ async def check_request(request: Request[Any, Any, Any]) -> Response[None] | Non
     # A NUL matches every text on SQLite (`q=%00`) and is refused by PostgreSQL: no path or query may carry one.
     if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
         raise BadRequest("a NUL character (%00) is not allowed in a path or a query")
+    for name, value in request.scope["headers"]:
+        if name in _BOUNDED and len(value) > MAX_CONDITION:
+            raise BadRequest(f"{name.decode()} is longer than {MAX_CONDITION:,} characters")
     policy = policy_of(request.route_handler)
     if request.scope["query_string"]:
         known = policy.query

@@ -84,7 +84,8 @@ def problem(
 
 
 def _registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Response[Problem]:
-    return problem(request, exc.status, exc.detail, exc.slug, title=exc.title, **exc.extra)
+    retry = {"Retry-After": "1"} if exc.status == 503 else None  # a passing state: the client may try again
+    return problem(request, exc.status, exc.detail, exc.slug, headers=retry, title=exc.title, **exc.extra)
 
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:

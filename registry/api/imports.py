@@ -14,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
 from registry.api.policy import declare
-from registry.domain.errors import TooLarge
+from registry.domain.errors import BadRequest, TooLarge
 from registry.domain.roles import Role
 from registry.services import imports
 from registry.services.imports import Format, ImportReport, Limits, Mode
@@ -54,7 +54,9 @@ async def import_products(
     that pass; `dry_run=true` checks everything and writes nothing. Past the size or row limit: 413.
     """
     settings = request.app.state.settings
-    limits = Limits(max_bytes=settings.max_body_bytes, max_rows=settings.max_import_rows)
+    limits = Limits(
+        max_bytes=settings.max_body_bytes, max_rows=settings.max_import_rows, checkers=settings.import_checkers
+    )
     if int(request.headers.get("content-length") or 0) > limits.max_bytes:
         raise TooLarge(f"the body is over the {limits.max_bytes:,} byte limit; nothing was written")
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
@@ -77,6 +79,8 @@ async def _receive(request: Request[Any, Any, Any], max_bytes: int) -> IO[bytes]
                 held, body = body, tempfile.NamedTemporaryFile()  # noqa: SIM115 (the caller closes it)
                 body.write(held.getbuffer())
             body.write(chunk)
+        if size == 0:
+            raise BadRequest("the body is required: the file's records, NDJSON or CSV")
         body.seek(0)
     except BaseException:
         body.close()

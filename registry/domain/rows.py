@@ -37,6 +37,8 @@ class RowError(Exception):
 
 
 def from_ndjson(line: bytes) -> ProductIn:
+    if not line.lstrip().startswith(b"{"):  # an array, a string, a number: not a record at all
+        raise RowError(Violation("", "format.json", "a line is one JSON object, a record"))
     try:
         return _ndjson.decode(line)
     except msgspec.ValidationError as exc:
@@ -85,6 +87,8 @@ def read_ndjson(handle: IO[bytes]) -> Iterator[Row]:
             yield Row(number, from_ndjson(raw), None)
         except RowError as exc:
             yield Row(number, None, exc)
+        except RecursionError:  # nested past what the decoder follows: no record is that deep
+            yield Row(number, None, RowError(Violation("", "format.json", "the line is nested too deeply")))
 
 
 def read_csv(handle: IO[bytes]) -> Iterator[Row]:

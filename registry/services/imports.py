@@ -12,6 +12,7 @@ nothing of it behind. Each written row has its history event in that same transa
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.domain import limits as bounds
-from registry.domain.errors import Conflict, RegistryError, TooLarge, ValidationFailed
+from registry.domain.errors import Conflict, RegistryError, TooLarge, Unavailable, ValidationFailed
 from registry.domain.records import ProductIn
 from registry.domain.violations import Violation, capped
 from registry.models import PRODUCT_TABLE, Product
@@ -36,6 +37,8 @@ from registry.services.context import Context, Principal
 from registry.services.history import NewEvent
 from registry.services.lookup import lookup_columns
 from registry.services.products import creation_event, new_values, rewrite, update_event
+
+log = logging.getLogger("registry.imports")
 
 __all__ = ["Format", "ImportRefused", "ImportReport", "Limits", "Mode", "run"]
 
@@ -75,6 +78,7 @@ class ImportReport(msgspec.Struct):
 class Limits:
     max_bytes: int
     max_rows: int
+    checkers: int = 2  # idle checker processes kept for the next import (REGISTRY_IMPORT_CHECKERS)
 
 
 class _Checker:
@@ -85,7 +89,8 @@ class _Checker:
     _idle: ClassVar[list[subprocess.Popen[bytes]]] = []
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: IO[bytes], keep: int = 2) -> None:
+        self.keep = keep  # idle checkers kept at most: beyond, a finished one is stopped
         name = getattr(source, "name", None)
         # A file on disk is opened by the checker itself; anything else (a small upload held in memory) is sent.
         self.source: str | bytes = name if isinstance(name, str) and os.path.isfile(name) else source.read()
@@ -113,7 +118,9 @@ class _Checker:
         assert self.process.stdout is not None
         message = checker.receive(self.process.stdout)
         if message is None:
-            raise RuntimeError(f"the import's checker ended (exit status {self.process.poll()})")
+            status = self.process.poll()
+            log.warning("an import's checker ended (exit status %s); the import wrote nothing", status)
+            raise Unavailable("the import's checker stopped before the end of the file; nothing was written: retry")
         kind, body = message[:1], message[1:]
         if kind == b"B":
             return _BATCH.decode(body)
@@ -133,8 +140,11 @@ class _Checker:
             return
         if self.done and self.process.poll() is None:
             with self._lock:
-                self._idle.append(self.process)
-            return
+                kept = len(self._idle) < self.keep
+                if kept:
+                    self._idle.append(self.process)
+            if kept:
+                return
         self.process.kill()
         _reap(self.process)
 
@@ -242,7 +252,7 @@ async def run(
     """Read, check and (unless a dry run, or atomic with a rejected row) write every record of a whole file,
     in one transaction. `progress` is told the file position after each batch."""
     work = _Import(ctx, mode, dry_run, actor)
-    checker = _Checker(source)
+    checker = _Checker(source, limits.checkers)
     sessions = ctx.db.reads if dry_run else ctx.db.writes
     try:
         await asyncio.to_thread(checker.start, fmt)

@@ -5,6 +5,7 @@ API would refuse) and is held here."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,61 @@ async def test_keys_record_who_made_and_revoked_them_and_the_last_admin_key_stay
     assert (await client.delete(f"/v1/keys/{second['key_id']}", headers=spare)).status_code == 409
     audit = (await client.get("/v1/audit/verify", headers=auth("auditor"))).json()
     assert (audit["ok"], audit["events"]) == (True, events + 4)  # two made, two revoked
+
+
+async def test_an_unreadable_ndjson_line_is_a_rejected_row_and_an_empty_import_is_400(
+    client: Client, auth: Auth
+) -> None:
+    ndjson = {**auth("catalog"), "Content-Type": "application/x-ndjson"}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    lines = b"\n".join([deep, b'{"sku": "x"', b"[1, 2]", json.dumps(sk2()).encode()])
+    answer = await client.post("/v1/imports", params={"mode": "partial"}, content=lines, headers=ndjson)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["created"], report["rejected"]) == (1, 3)
+    assert [e["violations"][0]["code"] for e in report["errors"]] == ["format.json", "format.json", "format.json"]
+    empty = await client.post("/v1/imports", content=b"", headers=ndjson)
+    assert empty.status_code == 400
+    assert "body is required" in empty.json()["detail"]
+
+
+async def test_at_most_the_configured_idle_checkers_are_kept(client: Client, auth: Auth) -> None:
+    from registry.services.imports import _Checker
+
+    ndjson = {**auth("catalog"), "Content-Type": "application/x-ndjson"}
+    body = b"\n".join(json.dumps(sk2(sku=f"IDLE-{n}")).encode() for n in range(50))
+    runs = [client.post("/v1/imports", params={"dry_run": "true"}, content=body, headers=ndjson) for _ in range(6)]
+    answers = await asyncio.gather(*runs)
+    assert [a.status_code for a in answers] == [200] * 6
+    assert len(_Checker._idle) <= 2  # REGISTRY_IMPORT_CHECKERS, by default 2
+    assert all(process.poll() is None for process in _Checker._idle)
+
+
+async def test_a_condition_header_longer_than_the_document_allows_is_400(client: Client, auth: Auth) -> None:
+    tags = ", ".join(f'"{n}"' for n in range(3000))  # over 8,192 characters
+    answer = await client.get("/v1/lookup/SK2-FTE-230", headers={**auth("declaration"), "If-None-Match": tags})
+    assert answer.status_code == 400
+    assert "if-none-match" in answer.json()["detail"]
+
+
+async def test_an_import_whose_checker_dies_is_503_with_retry_after_and_writes_nothing(
+    client: Client, auth: Auth, app: Litestar
+) -> None:
+    import subprocess
+    import sys
+
+    from registry.services.imports import _Checker
+
+    # An idle checker that dies as soon as it is handed a file (as one killed mid-import would).
+    dying = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.buffer.read(4)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    _Checker._idle.append(dying)
+    ndjson = {**auth("catalog"), "Content-Type": "application/x-ndjson"}
+    answer = await client.post("/v1/imports", content=json.dumps(sk2()).encode(), headers=ndjson)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "1"
+    assert dying.poll() is not None
+    assert (await client.get("/v1/products/SK2-FTE-230", headers=auth("catalog"))).status_code == 404
+    again = await client.post("/v1/imports", content=json.dumps(sk2()).encode(), headers=ndjson)
+    assert again.status_code == 200  # a new checker for the next import

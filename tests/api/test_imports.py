@@ -132,7 +132,7 @@ async def test_every_error_row_carries_its_line_and_malformed_lines_are_reported
     assert errors == {
         2: (None, ["format.json"]),
         4: ("BAD-2", ["unknown_field"]),
-        5: (None, ["type"]),
+        5: (None, ["format.json"]),  # not an object: not a record at all
         6: ("OK-1", ["import.duplicate_sku"]),
         7: (None, ["format.utf8"]),
         8: ("BAD-3", ["format.spec_unit", "format.country"]),
