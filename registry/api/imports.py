@@ -14,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
 from registry.api.policy import declare
-from registry.domain.errors import BadRequest, TooLarge
+from registry.domain.errors import TooLarge
 from registry.domain.roles import Role
 from registry.services import imports
 from registry.services.imports import Format, ImportReport, Limits, Mode
@@ -27,7 +27,8 @@ IN_MEMORY = 1024 * 1024
 LINES = "One product record (the fields of ProductIn) as a JSON object per line."
 ROWS = "A header row of product field names, then a record per row; lists `|`-separated, documents as JSON."
 BODY = RequestBody(
-    required=True,
+    required=False,  # an empty body is an empty file: nothing to import, a report of 0 rows
+    description="The file: NDJSON or CSV (an empty body imports nothing).",
     content={
         NDJSON: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=LINES)),
         CSV: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=ROWS)),
@@ -79,8 +80,6 @@ async def _receive(request: Request[Any, Any, Any], max_bytes: int) -> IO[bytes]
                 held, body = body, tempfile.NamedTemporaryFile()  # noqa: SIM115 (the caller closes it)
                 body.write(held.getbuffer())
             body.write(chunk)
-        if size == 0:
-            raise BadRequest("the body is required: the file's records, NDJSON or CSV")
         body.seek(0)
     except BaseException:
         body.close()
