@@ -29,15 +29,14 @@ async def check(ctx: Context, order: DeclarationIn) -> DeclarationOut:
     day = order.declared_on or ctx.today()
     found: dict[str, Filed] = {}
     async with ctx.db.reads() as tx:
-        ref = await reference.on(ctx, tx, day) if limits.FIRST_DAY <= day <= limits.LAST_DAY else None
+        ref = await reference.on(ctx, tx, day)
         for start in range(0, len(skus), CHUNK):
             rows = await tx.scalars(select(Product).where(Product.sku.in_(skus[start : start + CHUNK])))
             for row in rows:
                 net = net_content(row.spec)
                 hold = hold_codes(row.hold_violations)
-                terms = terms_for(row.hs_code, net, ref) if ref is not None and row.vat is not None else None
-                duty = ref.duty(row.hs_code) if ref is not None else None
-                unit = ref.legal_unit(row.hs_code) if ref is not None else None
+                terms = terms_for(row.hs_code, net, ref) if row.vat is not None else None  # filed: priced
+                duty, unit = ref.duty(row.hs_code), ref.legal_unit(row.hs_code)
                 found[row.sku] = Filed(
                     sku=row.sku,
                     status=row.status,

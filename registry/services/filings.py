@@ -33,6 +33,7 @@ from registry.services.products import (
     load_for_update,
     to_out,
     to_record,
+    write_terms,
 )
 
 
@@ -274,11 +275,7 @@ async def _apply(
         row.filing_no = body.filing_no
         row.valid_until = body.valid_until
         row.filed_at = row.reviewed_at = now
-        terms = terms_for(row.hs_code, net_content(row.spec), ref)
-        row.vat, row.consumption_tax = terms.vat, terms.consumption_tax
-        row.tax_rate, row.tax_rate_above = terms.rate, terms.rate_above
-        row.threshold_per = terms.threshold.per if terms.threshold else None
-        row.threshold_price = terms.threshold.price if terms.threshold else None
+        write_terms(row, terms_for(row.hs_code, net_content(row.spec), ref))
         return None
     if action is Action.REJECT:
         await _decide(tx, row.sku, action, now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -28,8 +29,7 @@ from registry.models import PRODUCT_TABLE, Product, ReferenceEdition
 from registry.services import alerts, history, reference
 from registry.services.context import Context, Principal
 from registry.services.history import NewEvent
-from registry.services.lookup import threshold
-from registry.services.products import filing_changes, filing_state, to_record
+from registry.services.products import filing_changes, filing_state, to_record, write_terms, written_terms
 from registry.services.reference import SetOut
 
 log = logging.getLogger("registry.holds")
@@ -167,19 +167,13 @@ async def impact(ctx: Context, name: str, data: Any, effective_from: dt.date | N
     )
 
 
-def _terms(row: Any) -> Terms | None:
-    """A filing's tax terms as its row holds them."""
-    if row.vat is None or row.consumption_tax is None:
-        return None
-    return Terms(row.vat, row.consumption_tax, threshold(row.threshold_per, row.threshold_price))
-
-
 def _decide(rows: list[Row[Any]], ref: Reference, day: dt.date) -> list[tuple[list[Violation], Terms]]:
     subheadings = wco_subheadings()
     decided = []
     for row in rows:
         violations = _blocking(rules.validate(to_record(row), ref, subheadings, day))  # stored normalised
-        decided.append((violations, terms_for(row.hs_code, net_content(row.spec), ref)))
+        terms = terms_for(row.hs_code, net_content(row.spec), ref)
+        decided.append((violations, dataclasses.replace(terms, specific=None)))  # as a row holds them
     return decided
 
 
@@ -238,7 +232,7 @@ async def _write(
     wanted = {
         row.id: (row.version, violations, terms)
         for row, (violations, terms) in zip(rows, decided, strict=True)
-        if bool(violations) != (row.hold_since is not None) or terms != _terms(row)
+        if bool(violations) != (row.hold_since is not None) or terms != written_terms(row)
     }
     if not wanted:
         return
@@ -285,10 +279,7 @@ def _change(row: Product, violations: list[Violation], terms: Terms, label: str,
     elif not violations and row.hold_since is not None:
         row.hold_since = row.hold_reference = row.hold_violations = None
         action = RELEASE
-    row.vat, row.consumption_tax = terms.vat, terms.consumption_tax
-    row.tax_rate, row.tax_rate_above = terms.rate, terms.rate_above
-    row.threshold_per = terms.threshold.per if terms.threshold else None
-    row.threshold_price = terms.threshold.price if terms.threshold else None
+    write_terms(row, terms)
     row.updated_at = now
     return action
 

@@ -33,11 +33,13 @@ from registry.domain.records import (
 )
 from registry.domain.reference import Reference, wco_subheadings
 from registry.domain.spec import net_content
+from registry.domain.tax import Terms
 from registry.domain.violations import Violation, capped
 from registry.models import Product
 from registry.services import cursors, history, reference
 from registry.services.context import Context, Principal
 from registry.services.history import NewEvent
+from registry.services.lookup import threshold
 
 EXPORT_PAGE = 1000
 
@@ -115,6 +117,22 @@ def to_record(row: Product | Row[Any]) -> ProductIn:
         gtin=row.gtin,
         declared_unit=row.declared_unit,
     )
+
+
+def write_terms(row: Product, terms: Terms) -> None:
+    """Give a filing the tax terms it is declared with (its look-up body's rates and threshold)."""
+    row.vat, row.consumption_tax = terms.vat, terms.consumption_tax
+    row.tax_rate, row.tax_rate_above = terms.rate, terms.rate_above
+    row.threshold_per = terms.threshold.per if terms.threshold else None
+    row.threshold_price = terms.threshold.price if terms.threshold else None
+
+
+def written_terms(row: Product | Row[Any]) -> Terms | None:
+    """The tax terms a filing's row holds (None: not filed). A specific rate is not kept on the row: the order
+    check reads it from the reference in force, so terms are compared without it."""
+    if row.vat is None or row.consumption_tax is None:
+        return None
+    return Terms(row.vat, row.consumption_tax, threshold(row.threshold_per, row.threshold_price))
 
 
 def filing_of(row: Product) -> Filing:

@@ -405,3 +405,18 @@ async def test_a_lapsed_document_is_not_a_reason_for_a_hold(
     found = await lookup(client, auth)
     assert found["declarable"] is True
     assert "hold" not in found
+
+
+async def test_an_edition_writes_no_event_for_a_filing_whose_written_terms_it_leaves_alone(
+    client: Client, auth: Auth
+) -> None:
+    """A specific rate is read at each order check, not kept on the filing: adding one changes no written term."""
+    await file_product(client, auth, UNTIL)
+    rates = copy.deepcopy(default_sets()["tax-rates"])
+    for row in rates:
+        if row["prefix"] == "3304":
+            row["specific"] = {"per": "L", "amount": "1"}  # a test edition
+    assert (await put_edition(client, auth, "tax-rates", rates)).status_code == 200
+    brands = [*copy.deepcopy(default_sets()["brands"]), {"brand": "Test Brand", "countries": ["FR"]}]
+    assert (await put_edition(client, auth, "brands", brands)).status_code == 200
+    assert [e["action"] for e in await history(client, auth)] == ["create", "submit", "approve"]

@@ -21,8 +21,10 @@ REF = Reference.from_sets(default_sets())
 
 
 def filed(sku: str, spec: str, hs_code: str = "3304990099", **more: object) -> Filed:
-    """A filed record as approval leaves it: the tax terms of its HS code and net content."""
+    """A filed record as the order check reads it: the shipped tax, duty and legal-unit rows of its HS code and
+    net content."""
     terms = terms_for(hs_code, net_content(spec), REF)
+    duty, unit = REF.duty(hs_code), REF.legal_unit(hs_code)
     fields: dict[str, object] = {
         "sku": sku,
         "status": "filed",
@@ -40,6 +42,10 @@ def filed(sku: str, spec: str, hs_code: str = "3304990099", **more: object) -> F
         "vat": terms.vat,
         "consumption_tax": terms.consumption_tax,
         "threshold": terms.threshold,
+        "specific": terms.specific,
+        "duty": duty.rate if duty else None,
+        "unit1": unit.unit1 if unit else None,
+        "spec": spec,
     }
     return Filed(**{**fields, **more})  # type: ignore[arg-type]
 

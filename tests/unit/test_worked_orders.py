@@ -5,7 +5,6 @@ CT = p·((D + duty + s)/(1 − c)·c + s), VAT = p·(D + duty + s)/(1 − c)·v,
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -13,11 +12,7 @@ import pytest
 from registry.domain import declaration
 from registry.domain.declaration import DeclarationIn, DeclarationOut, Filed, LineIn
 from registry.domain.errors import ValidationFailed
-from registry.domain.reference import Reference, default_sets
-from registry.domain.spec import net_content
-from registry.domain.tax import terms_for
-
-REF = Reference.from_sets(default_sets())
+from tests.unit.test_declaration import filed
 
 SERUM = ("3304990099", "30ml")
 CREAM = ("3304990099", "50ml")
@@ -31,35 +26,9 @@ WHISKY = ("2208300000", "700ml")
 SPIRIT = ("2208909091", "700ml")
 
 
-def record(sku: str, hs_code: str, spec: str, **more: object) -> Filed:
-    """A filed record as the order check reads it: the shipped tax, duty and legal-unit rows of its code."""
-    net = net_content(spec)
-    terms = terms_for(hs_code, net, REF)
-    duty, unit = REF.duty(hs_code), REF.legal_unit(hs_code)
-    fields: dict[str, object] = {
-        "sku": sku,
-        "status": "filed",
-        "declarable": True,
-        "valid_until": dt.date(2027, 11, 30),
-        "filing_no": "2025110201",
-        "hs_code": hs_code,
-        "name_cn": "商品",
-        "import_mode": None,
-        "item_record_no": None,
-        "gtin": None,
-        "origin_country": "FR",
-        "declared_unit": None,
-        "net": net,
-        "vat": terms.vat,
-        "consumption_tax": terms.consumption_tax,
-        "threshold": terms.threshold,
-        "specific": terms.specific,
-        "duty": duty.rate if duty else None,
-        "unit1": unit.unit1 if unit else None,
-        "brand": "Brand",
-        "spec": spec,
-    }
-    return Filed(**{**fields, **more})  # type: ignore[arg-type]
+def record(sku: str, hs_code: str, spec: str) -> Filed:
+    """A filed record as the order check reads it, from a French brand."""
+    return filed(sku, spec, hs_code, name_cn="商品", origin_country="FR", brand="Brand")
 
 
 def order(
