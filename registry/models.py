@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -120,7 +121,11 @@ class Product(Base):
     # Every ORM update of a product says `WHERE version = <the version read>` and raises the version by one.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     # The expiry scan's filings past (or near) their validity: a range of this index, in valid_until order.
-    __table_args__ = (Index("ix_product_status_valid_until", "status", "valid_until"),)
+    __table_args__ = (
+        Index("ix_product_status_valid_until", "status", "valid_until"),
+        # the backlog's counts and best-seller split, from the index alone
+        Index("ix_product_status_units", "status", "monthly_units", "submitted_at"),
+    )
 
 
 class HistoryEvent(Base):
@@ -219,8 +224,30 @@ class Submission(Base):
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     passed: Mapped[bool] = mapped_column(Boolean)
     codes: Mapped[list[str]] = mapped_column(Json)  # the rules a refused submit failed, each once
-    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     decision: Mapped[str | None] = mapped_column(String(16))  # approve or reject
+    review_hours: Mapped[float | None] = mapped_column(Float)  # from the submit to the decision
+
+    # the review hours of a window's decisions, counted and ranked from the index alone
+    __table_args__ = (Index("ix_submission_decided_at_review_hours", "decided_at", "review_hours"),)
+
+
+class DailyCount(Base):
+    """Counts of each day (in the customs time zone) kept in the transaction of what they count, so that statistics
+    add up days, never submissions. `measure` names what is counted and `key` what it is counted by:
+
+    - `submitted`, `passed`: submits (and the passed among them) by the day of the record's previous submit
+      (`""` for a record's first), so that the first submit of each record in any window of days is known;
+    - `refused`: refused submits by the rule code they failed;
+    - `approved`: approvals (`key` `""`).
+    """
+
+    __tablename__ = "daily_count"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(limits.CODE), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class Outbox(Base):

@@ -29,6 +29,7 @@ BRAND_KEY = CASEFOLD_GROWTH * TEXT
 ACTOR = len("key:") + KEY_ID + 1 + KEY_NAME
 # The editions a hold was checked against: `NAME@VERSION, …` for every reference set.
 HOLD_REFERENCE = 400
+CODE = 64  # a rule code (`family.name`), as the daily counts key refusals by it
 
 SHELF_LIFE_MONTHS = 1200
 MAX_PRICE = Decimal("100000000")  # a price or amount in CNY is below 10⁸, with at most two places

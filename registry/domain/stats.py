@@ -1,4 +1,4 @@
-"""Filing statistics from the submissions of a window: pure functions over plain values.
+"""Filing statistics from the daily counts of a window of days: pure functions over plain values.
 
 The first-pass rate is the share of records whose first submit in the window passed the rules (the business aim:
 from 60 % to 95 %); review hours run from a passed submit to the reviewer's decision; the priority split of the
@@ -10,27 +10,34 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
 BEST_SELLERS = 0.8  # the percentile of monthly_units at and above which a record is an "A" best seller
 
 
-class Submitted(msgspec.Struct, frozen=True):
-    """A submission as the statistics read it."""
+class FirstSubmits(msgspec.Struct, frozen=True):
+    """The records whose first submit in a window fell on a day, and how many of those submits passed."""
 
-    sku: str
-    at: dt.datetime
-    passed: bool
-    codes: list[str]
+    day: dt.date
+    records: int
+    passed: int
 
 
-class Waiting(msgspec.Struct, frozen=True):
-    """A record under review as the backlog reads it."""
+# What the daily counts count.
+SUBMITTED = "submitted"
+PASSED = "passed"
+REFUSED = "refused"
+APPROVED = "approved"
+# The key of a record's first submit ever: no earlier submit. A submit is its record's first in a window from a day
+# when its key is FIRST or a day before that one (ISO days compare as texts).
+FIRST = ""
 
-    submitted_at: dt.datetime | None
-    monthly_units: int | None
+
+def previous_key(previous: dt.date | None) -> str:
+    """The key a submit is counted by: the day of the record's previous submit."""
+    return FIRST if previous is None else previous.isoformat()
 
 
 class RuleCount(msgspec.Struct):
@@ -61,30 +68,34 @@ class Backlog(msgspec.Struct):
     by_priority: PriorityBacklog
 
 
-def first_pass_rate(submissions: Iterable[Submitted]) -> float | None:
-    """The share of records whose first submit (in the order given) passed; None without submits."""
-    first: dict[str, bool] = {}
-    for submission in submissions:
-        first.setdefault(submission.sku, submission.passed)
-    return round(sum(first.values()) / len(first), 4) if first else None
+def first_pass_rate(firsts: Sequence[FirstSubmits]) -> float | None:
+    """The share of records whose first submit in the window passed; None without submits."""
+    records = sum(day.records for day in firsts)
+    return round(sum(day.passed for day in firsts) / records, 4) if records else None
 
 
-def first_pass_by_week(submissions: Iterable[Submitted], zone: dt.tzinfo) -> dict[str, float]:
-    """The first-pass rate of each ISO week, over the records whose first submit (in the order given) fell in it."""
-    first: dict[str, Submitted] = {}
-    for submission in submissions:
-        first.setdefault(submission.sku, submission)
-    weeks: dict[str, list[bool]] = {}
-    for submission in first.values():
-        weeks.setdefault(iso_week(submission.at, zone), []).append(submission.passed)
-    return {week: round(sum(passed) / len(passed), 4) for week, passed in sorted(weeks.items())}
+def first_pass_by_week(firsts: Iterable[FirstSubmits]) -> dict[str, float]:
+    """The first-pass rate of each ISO week, over the records whose first submit in the window fell in it."""
+    weeks: dict[str, list[int]] = {}
+    for day in firsts:
+        week = weeks.setdefault(week_of(day.day), [0, 0])
+        week[0] += day.records
+        week[1] += day.passed
+    return {week: round(passed / records, 4) for week, (records, passed) in sorted(weeks.items()) if records}
 
 
-def by_rule(submissions: Sequence[Submitted]) -> list[RuleCount]:
-    """How many submits each rule refused, most first (then by code), with their share of all submits."""
-    counts = Counter(code for submission in submissions for code in submission.codes)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [RuleCount(code, count, round(count / len(submissions), 4)) for code, count in ranked]
+def by_rule(refused: Mapping[str, int], submitted: int) -> list[RuleCount]:
+    """How many submits each rule refused, most first (then by code), with their share of all `submitted`."""
+    ranked = sorted(refused.items(), key=lambda item: (-item[1], item[0]))
+    return [RuleCount(code, n, round(n / submitted, 4)) for code, n in ranked]
+
+
+def ranks(n: int, q: float) -> tuple[int, float]:
+    """Where the q-quantile (0–1) of `n` ordered values lies: the rank below it (from 0) and how far towards the
+    next one, for linear interpolation between the nearest ranks."""
+    position = (n - 1) * q
+    low = math.floor(position)
+    return low, position - low
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -92,42 +103,40 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    low, fraction = ranks(len(ordered), q)
+    return between(ordered[low : low + 2], fraction)
 
 
-def review_hours(waits: Sequence[dt.timedelta]) -> ReviewHours:
-    hours = [wait.total_seconds() / 3600 for wait in waits]
-    p50, p90 = percentile(hours, 0.5), percentile(hours, 0.9)
+def between(nearest: Sequence[float], fraction: float) -> float:
+    """The value `fraction` of the way from the first of the nearest ranks to the second (when there is one)."""
+    low = nearest[0]
+    high = nearest[1] if len(nearest) > 1 else low
+    return low + (high - low) * fraction
+
+
+def hours(p50: float | None, p90: float | None) -> ReviewHours:
     return ReviewHours(None if p50 is None else round(p50, 2), None if p90 is None else round(p90, 2))
 
 
 def iso_week(moment: dt.datetime, zone: dt.tzinfo) -> str:
     """`2026-W47`: the ISO week of the moment's day in the customs time zone."""
-    year, week, _ = moment.astimezone(zone).isocalendar()
+    return week_of(moment.astimezone(zone).date())
+
+
+def week_of(day: dt.date) -> str:
+    """`2026-W47`: the ISO week of a day."""
+    year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
 
 
-def by_week(moments: Iterable[dt.datetime], zone: dt.tzinfo) -> dict[str, int]:
-    """How many moments fall in each ISO week, weeks in order."""
-    return dict(sorted(Counter(iso_week(moment, zone) for moment in moments).items()))
+def by_week(days: Mapping[dt.date, int]) -> dict[str, int]:
+    """The counts of days added up by ISO week, weeks in order."""
+    weeks = Counter[str]()
+    for day, count in days.items():
+        weeks[week_of(day)] += count
+    return dict(sorted(weeks.items()))
 
 
-def _queue(records: Sequence[Waiting]) -> Queue:
-    times = [r.submitted_at for r in records if r.submitted_at is not None]
-    return Queue(len(records), min(times, default=None))
-
-
-def backlog(waiting: Sequence[Waiting]) -> Backlog:
-    """The records under review, the oldest among them, and the same for the best sellers and the rest."""
-    units = sorted(r.monthly_units for r in waiting if r.monthly_units is not None)
-    threshold = units[math.ceil(BEST_SELLERS * len(units)) - 1] if units else None
-    best: list[Waiting] = []
-    rest: list[Waiting] = []
-    for record in waiting:
-        sells = record.monthly_units
-        (best if threshold is not None and sells is not None and sells >= threshold else rest).append(record)
-    whole = _queue(waiting)
-    split = PriorityBacklog(threshold, _queue(best), _queue(rest))
-    return Backlog(whole.under_review, whole.oldest_submitted_at, split)
+def best_seller_rank(n: int) -> int:
+    """The rank (from 0, ascending) of the `monthly_units` from which a record of `n` with units is a best seller."""
+    return math.ceil(BEST_SELLERS * n) - 1

@@ -22,8 +22,8 @@ from registry.domain.reference import Reference, wco_subheadings
 from registry.domain.spec import net_content
 from registry.domain.tax import terms_for
 from registry.domain.violations import Violation, capped
-from registry.models import PRODUCT_TABLE, Alert, FilingNumber, Product, Submission
-from registry.services import history, reference
+from registry.models import PRODUCT_TABLE, Alert, FilingNumber, Product
+from registry.services import history, reference, stats
 from registry.services.context import Context, Principal
 from registry.services.history import EventOut, NewEvent
 from registry.services.products import (
@@ -71,7 +71,7 @@ async def act(
                 reason = await _apply(ctx, tx, row, action, body, checked)
             except Refused as exc:  # the submit is counted; nothing else is written
                 refused = exc
-                tx.add(Submission(sku=row.sku, at=now, passed=False, codes=exc.codes))
+                await stats.count_submit(ctx, tx, row.sku, now, False, exc.codes)
             else:
                 await move(tx, row, action, target, before, actor.actor, now, reason)
     except IntegrityError as exc:
@@ -255,9 +255,9 @@ async def _apply(
         violations = (await _violations(ctx, tx, row, checked)).violations
         if rules.blocks(violations):
             raise Refused(violations)
+        await stats.count_submit(ctx, tx, row.sku, now, True, [])
         row.submitted_at = now
         row.rejection_reasons = []
-        tx.add(Submission(sku=row.sku, at=now, passed=True, codes=[]))
         return None
     if action is Action.APPROVE:
         assert body.filing_no is not None  # lifecycle.check_body saw to both
@@ -271,14 +271,14 @@ async def _apply(
                 "the record no longer passes validation against the reference in force; reject it with the reasons",
             )
         await _issue_number(tx, row.sku, body.filing_no, body.valid_until, now)
-        await _decide(tx, row.sku, action, now)
+        await stats.count_decision(ctx, tx, row.sku, action, now)
         row.filing_no = body.filing_no
         row.valid_until = body.valid_until
         row.filed_at = row.reviewed_at = now
         write_terms(row, terms_for(row.hs_code, net_content(row.spec), ref))
         return None
     if action is Action.REJECT:
-        await _decide(tx, row.sku, action, now)
+        await stats.count_decision(ctx, tx, row.sku, action, now)
         row.rejection_reasons = list(body.reasons or [])
         return "; ".join(row.rejection_reasons)
     return body.reason  # amend and expire: the status change is the whole of it
@@ -316,16 +316,6 @@ async def review(ctx: Context, sku: str, body: ReviewIn, actor: Principal) -> Ev
             reason=body.note,
         )
         return await history.latest(tx, row.sku)
-
-
-async def _decide(tx: AsyncSession, sku: str, action: Action, now: dt.datetime) -> None:
-    """The reviewer's decision on the record's submission under review. Before the row is changed: a statement
-    flushes the changes made so far, and the row's version would rise twice."""
-    await tx.execute(
-        update(Submission)
-        .where(Submission.sku == sku, Submission.passed, Submission.decided_at.is_(None))
-        .values(decided_at=now, decision=action.value)
-    )
 
 
 async def _issue_number(tx: AsyncSession, sku: str, filing_no: str, valid_until: dt.date, now: dt.datetime) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from registry import schema
 from registry.config import Settings
 from registry.db import Base, create_engine
-from registry.models import Product, Submission
+from registry.models import DailyCount, Product, Submission
 
 
 def _diff_and_tables(url: str) -> tuple[list[Any], set[str]]:
@@ -151,3 +151,63 @@ def _tax_terms(url: str) -> None:
         ("HONEY", Decimal("0.09"), Decimal("0"), None),
         ("WINE", Decimal("0.13"), Decimal("0.10"), None),
     ]
+
+
+async def test_submissions_made_before_the_daily_counts_are_counted_in_their_days(database_url: str) -> None:
+    """0011: the submissions already made are counted in the customs days (Asia/Shanghai by default), each keyed by
+    the day of its record's previous submit, and a decided one gets its review hours."""
+    await asyncio.to_thread(_count_days, database_url)
+
+
+def _count_days(url: str) -> None:
+    schema.downgrade(url, "0010")
+    rows = [
+        # sku, at (UTC), passed, codes, decided_at, decision
+        ("A", dt.datetime(2026, 11, 22, 15, 0), False, '["hs.unknown"]', None, None),  # Sunday 23:00 in Shanghai
+        ("A", dt.datetime(2026, 11, 22, 17, 0), True, "[]", dt.datetime(2026, 11, 23, 1, 30), "approve"),  # Monday
+        ("B", dt.datetime(2026, 11, 22, 17, 0), True, "[]", None, None),
+    ]
+
+    async def insert() -> None:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.begin() as connection:
+                for sku, at, passed, codes, decided_at, decision in rows:
+                    await connection.execute(
+                        text(
+                            "INSERT INTO submission (sku, at, passed, codes, decided_at, decision) "
+                            f"VALUES (:sku, :at, :passed, '{codes}', :decided_at, :decision)"
+                        ),
+                        {"sku": sku, "at": at, "passed": passed, "decided_at": decided_at, "decision": decision},
+                    )
+        finally:
+            await engine.dispose()
+
+    async def read() -> tuple[Any, Any]:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.connect() as connection:
+                counts = (
+                    await connection.execute(
+                        select(DailyCount.day, DailyCount.measure, DailyCount.key, DailyCount.count)
+                    )
+                ).all()
+                hours = (await connection.execute(select(Submission.sku, Submission.review_hours))).all()
+                return counts, hours
+        finally:
+            await engine.dispose()
+
+    asyncio.run(insert())
+    schema.upgrade(url)
+    counts, hours = asyncio.run(read())
+    sunday, monday = dt.date(2026, 11, 22), dt.date(2026, 11, 23)
+    assert sorted(counts) == [
+        (sunday, "refused", "hs.unknown", 1),
+        (sunday, "submitted", "", 1),
+        (monday, "approved", "", 1),
+        (monday, "passed", "", 1),
+        (monday, "passed", "2026-11-22", 1),
+        (monday, "submitted", "", 1),
+        (monday, "submitted", "2026-11-22", 1),
+    ]
+    assert sorted(hours, key=str) == [("A", 8.5), ("A", None), ("B", None)]

@@ -4,9 +4,11 @@ the service derives (an actor, an alert subject, a brand key), is built here and
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -27,11 +29,15 @@ from registry.domain.records import (
     brand_key,
 )
 from registry.domain.reference import SET_NAMES
+from registry.domain.stats import APPROVED, PASSED, REFUSED, SUBMITTED
 from registry.services.context import Principal
 from registry.services.holds import HOLD, RELEASE, REPRICE
 from registry.services.keys import KEY_CREATE, KEY_REVOKE, ROLES, SYSTEM
 from registry.services.sessions import LANGS
 
+ROOT = Path(__file__).resolve().parents[2]
+# Every rule code the service has (docs/rules.md lists each, as tests/unit/test_docs.py holds).
+DOCUMENTED_CODES = re.findall(r"^\| `([a-z_.]+)` \|", (ROOT / "docs" / "rules.md").read_text(), re.M)
 LONGEST_KIND = max(DocumentKind, key=len).value
 TODAY = dt.date(2026, 11, 22)
 # Of the characters a stored (NFKC) brand can hold, the one whose brand key is longest: a brand of it is the
@@ -120,6 +126,9 @@ LONGEST: dict[str, Callable[[], int]] = {
     "alert.subject": _longest_subject,
     "alert.status": lambda: _longest(AlertStatus),
     "alert.acknowledged_by": _longest_actor,
+    "daily_count.measure": lambda: _longest([SUBMITTED, PASSED, REFUSED, APPROVED]),
+    # a rule code, or a day
+    "daily_count.key": lambda: max(_longest(DOCUMENTED_CODES), len("9999-12-31")),
     "api_key.key_id": lambda: limits.KEY_ID,
     "api_key.key_hash": lambda: 64,
     "api_key.name": lambda: limits.KEY_NAME,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from registry.domain import stats
-from registry.domain.stats import Submitted, Waiting
+from registry.domain.stats import FirstSubmits
 
-AT = dt.datetime(2026, 11, 22, 2, tzinfo=dt.UTC)
+SUNDAY = dt.date(2026, 11, 22)
+MONDAY = dt.date(2026, 11, 23)
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -15,37 +16,38 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert stats.percentile([7.0], 0.9) == 7.0
     assert stats.percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
     assert stats.percentile([4.0, 1.0, 3.0, 2.0], 0.9) == 3.7000000000000002
+    assert stats.ranks(4, 0.9) == (2, 0.7000000000000002)
+    assert stats.between([3.0], 0.5) == 3.0  # the last rank has no next one
 
 
 def test_the_first_submit_of_each_record_decides_its_first_pass() -> None:
-    submissions = [
-        Submitted("A", AT, False, ["hs.unknown"]),
-        Submitted("A", AT, True, []),
-        Submitted("B", AT, True, []),
-        Submitted("C", AT, False, ["hs.unknown", "brand.unknown"]),
-    ]
-    assert stats.first_pass_rate(submissions) == 0.3333
+    firsts = [FirstSubmits(SUNDAY, 1, 0), FirstSubmits(MONDAY, 2, 1)]
+    assert stats.first_pass_rate(firsts) == 0.3333
+    assert stats.first_pass_by_week(firsts) == {"2026-W47": 0.0, "2026-W48": 0.5}
     assert stats.first_pass_rate([]) is None
-    assert [(r.code, r.count, r.share) for r in stats.by_rule(submissions)] == [
+    assert [(r.code, r.count, r.share) for r in stats.by_rule({"brand.unknown": 1, "hs.unknown": 2}, 4)] == [
         ("hs.unknown", 2, 0.5),
         ("brand.unknown", 1, 0.25),
     ]
+    assert stats.by_week({SUNDAY: 1, MONDAY: 2, MONDAY + dt.timedelta(days=1): 3}) == {"2026-W47": 1, "2026-W48": 5}
+
+
+def test_a_submit_is_keyed_by_its_records_previous_submit() -> None:
+    assert stats.previous_key(None) == stats.FIRST
+    assert stats.previous_key(SUNDAY) == "2026-11-22"
+    assert stats.previous_key(dt.date(1999, 12, 31)) < SUNDAY.isoformat()  # ISO days compare as texts
 
 
 def test_weeks_are_iso_weeks_of_the_customs_day() -> None:
     shanghai = dt.timezone(dt.timedelta(hours=8))
     sunday_late = dt.datetime(2026, 11, 22, 15, 59, tzinfo=dt.UTC)  # Sunday 23:59 in Shanghai
     monday = dt.datetime(2026, 11, 22, 16, 0, tzinfo=dt.UTC)  # Monday 00:00 in Shanghai
-    assert stats.by_week([monday, sunday_late, monday], shanghai) == {"2026-W47": 1, "2026-W48": 2}
+    assert stats.iso_week(sunday_late, shanghai) == "2026-W47"
+    assert stats.iso_week(monday, shanghai) == "2026-W48"
     assert stats.iso_week(dt.datetime(2027, 1, 1, tzinfo=dt.UTC), dt.UTC) == "2026-W53"
 
 
-def test_a_backlog_without_monthly_units_has_no_best_sellers() -> None:
-    backlog = stats.backlog([Waiting(AT, None), Waiting(None, None)])
-    assert backlog.under_review == 2
-    assert backlog.oldest_submitted_at == AT
-    assert backlog.by_priority.threshold is None
-    assert backlog.by_priority.a == stats.Queue(0, None)
-    assert backlog.by_priority.rest == stats.Queue(2, AT)
-    single = stats.backlog([Waiting(AT, 5)])
-    assert (single.by_priority.threshold, single.by_priority.a.under_review) == (5, 1)
+def test_the_best_sellers_start_at_the_80th_percentile_by_nearest_rank() -> None:
+    assert stats.best_seller_rank(1) == 0
+    assert stats.best_seller_rank(5) == 3  # of 100…500: 400
+    assert stats.best_seller_rank(10) == 7
