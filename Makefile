@@ -47,7 +47,7 @@ openapi: install
 	$(RUN) registry openapi > openapi/openapi.json
 
 # The look-up benchmarks drive the server with wrk, installed from Debian's packages when missing.
-# `make bench` runs them all; `make bench BENCH=submit` one of them (lookup, import, history, alerts, submit, editions, matching).
+# `make bench` runs them all; `make bench BENCH=submit` one of them (lookup, import, history, alerts, submit, editions, matching, stats, pages).
 bench: install
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(RUN) python -m tests.bench $(BENCH)

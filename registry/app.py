@@ -22,7 +22,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from registry import jobs, memory
 from registry.api import alerts, filings, imports, keys, lookup, openapi, ops, products, reference
-from registry.api.auth import AuthMiddleware, current_principal
+from registry.api.auth import AuthMiddleware, FailedAuthentications, current_principal
 from registry.api.checks import check_request
 from registry.api.errors import EXCEPTION_HANDLERS
 from registry.api.metrics import MetricsMiddleware, probe_loop_lag
@@ -98,13 +98,19 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         middleware=[
             DefineMiddleware(MetricsMiddleware, access_log=settings.access_log),
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
-            DefineMiddleware(AuthMiddleware, failure_limit=settings.failed_auth_limit),
+            DefineMiddleware(AuthMiddleware),
         ],
         openapi_config=openapi.config(),
         lifespan=[lifespan],
         request_max_body_size=JSON_BODY_LIMIT,
         state=State(
-            {"ctx": ctx, "settings": settings, "keyring": KeyRing(ctx, settings.key_cache_seconds), "lookup": index}
+            {
+                "ctx": ctx,
+                "settings": settings,
+                "keyring": KeyRing(ctx, settings.key_cache_seconds),
+                "lookup": index,
+                "failures": FailedAuthentications(settings.failed_auth_limit),
+            }
         ),
         debug=False,
     )

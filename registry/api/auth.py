@@ -22,8 +22,9 @@ Actor = NamedDependency[Principal]
 
 
 class FailedAuthentications:
-    """Failed authentications per client address. Past `limit` within `window` seconds, a key that is not
-    already trusted is refused with 429 until the window ends, without a database read."""
+    """Failed authentications per client address, one count for the API and the workbench's sign-in (the
+    application's `state.failures`). Past `limit` within `window` seconds, a key that is not already trusted is
+    refused with 429 until the window ends, without a database read."""
 
     def __init__(self, limit: int = 20, window: float = 60.0, max_clients: int = 100_000) -> None:
         self.limit, self.window, self.max_clients = limit, window, max_clients
@@ -35,6 +36,14 @@ class FailedAuthentications:
         left = start + self.window - time.monotonic()
         return left if count >= self.limit and left > 0 else 0.0
 
+    def check(self, client: str) -> None:
+        """Refuse `client` with 429 while it may not try a key (the API and the workbench's sign-in alike)."""
+        if wait := self.wait(client):
+            raise TooManyRequestsException(
+                "too many failed authentications from this address; try again later",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+
     def failed(self, client: str) -> None:
         now = time.monotonic()
         start, count = self._failures.get(client, (now, 0))
@@ -45,6 +54,11 @@ class FailedAuthentications:
         self._failures[client] = (start, count + 1)
 
 
+def client_address(scope: Scope) -> str:
+    address = scope.get("client")
+    return address[0] if address else ""
+
+
 class AuthMiddleware:
     """Deny by default: 401 without a valid key, 403 for a role the route does not name, unless it is public.
 
@@ -52,9 +66,8 @@ class AuthMiddleware:
     microseconds; a key verified once is then checked from memory (see KeyRing).
     """
 
-    def __init__(self, app: ASGIApp, failure_limit: int = 20) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.failures = FailedAuthentications(failure_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
@@ -75,16 +88,12 @@ class AuthMiddleware:
         ring: KeyRing = scope["litestar_app"].state.keyring
         principal = ring.cached(token)
         if principal is None:
-            address = scope.get("client")
-            client = address[0] if address else ""
-            if wait := self.failures.wait(client):
-                raise TooManyRequestsException(
-                    "too many failed authentications from this address; try again later",
-                    headers={"Retry-After": str(math.ceil(wait))},
-                )
+            failures: FailedAuthentications = scope["litestar_app"].state.failures
+            client = client_address(scope)
+            failures.check(client)
             principal = await ring.resolve(token)
             if principal is None:
-                self.failures.failed(client)
+                failures.failed(client)
                 raise NotAuthorizedException("the API key is not valid")
         if principal.role not in roles:
             raise PermissionDeniedException(f"the {principal.role} role may not do this")

@@ -49,4 +49,6 @@ async def check_request(request: Request[Any, Any, Any]) -> Response[None] | Non
             has_body = True
     if (has_body or media_type) and media_type not in allowed:
         raise UnsupportedMediaType(f"send the body as one of: {', '.join(sorted(allowed))}")
+    if policy.needs_body and not has_body:
+        raise BadRequest(f"this request needs a body, as one of: {', '.join(sorted(allowed))}")
     return None

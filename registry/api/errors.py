@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from registry.api.metrics import count_unmatched
-from registry.domain.errors import MalformedJson, RegistryError
+from registry.domain.errors import MalformedJson, RegistryError, ValidationFailed
 from registry.domain.violations import Violation, from_msgspec_error
 
 log = logging.getLogger("registry.errors")
@@ -97,7 +97,14 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
             from_msgspec_error(str(item.get("message", "")), "" if item.get("key") == "data" else str(item["key"]))
             for item in body
         ]
-        return problem(request, 422, "the body does not match the schema", "validation", violations=violations)
+        return problem(
+            request,
+            422,
+            "the body does not match the schema",
+            ValidationFailed.slug,
+            title=ValidationFailed.title,
+            violations=violations,
+        )
     params = [InvalidParam(str(item.get("key", "")), str(item.get("message", ""))) for item in items]
     return problem(request, 400, "invalid request parameters", "invalid-parameters", invalid_params=params)
 

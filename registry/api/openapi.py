@@ -274,6 +274,15 @@ def _text(limit: int, **more: Any) -> S:
     return S(type=OpenAPIType.STRING, min_length=1, max_length=limit, pattern=_visible(), **more)
 
 
+def _optional_text(limit: int) -> S:
+    """An optional text: blank (empty, or white space only) is none, as null is; else as `_text`."""
+    klass = _visible()[3 : _visible().index("]")]
+    return S(type=OpenAPIType.STRING, max_length=limit, pattern=f"^[^{klass}]*$", description=_BLANK)
+
+
+_BLANK = "Blank (empty, or white space only) is none, as null is."
+
+
 def _nullable(schema: S | Reference) -> S:
     return S(one_of=[schema, S(type=OpenAPIType.NULL)])
 
@@ -318,7 +327,7 @@ def _record_properties() -> dict[str, S | Reference]:
         "sku": _SKU,
         "brand": _text(limits.TEXT),
         "name_cn": _text(limits.NAME),
-        "name_foreign": _text(limits.NAME),
+        "name_foreign": _optional_text(limits.NAME),
         "spec": S(
             type=OpenAPIType.STRING,
             max_length=limits.TEXT,
@@ -331,7 +340,7 @@ def _record_properties() -> dict[str, S | Reference]:
         "origin_country": S(type=OpenAPIType.STRING, enum=countries, description="ISO 3166-1 alpha-2"),
         "ingredients": S(type=OpenAPIType.ARRAY, items=_text(limits.LIST_ITEM), max_items=limits.INGREDIENTS),
         "shelf_life_months": S(type=OpenAPIType.INTEGER, minimum=1, maximum=limits.SHELF_LIFE_MONTHS),
-        "usage": _text(limits.USAGE),
+        "usage": _optional_text(limits.USAGE),
         "images": S(type=OpenAPIType.ARRAY, items=_URL, max_items=limits.IMAGES),
         "documents": S(
             type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/Document"), max_items=limits.DOCUMENTS

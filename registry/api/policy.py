@@ -38,6 +38,7 @@ class Policy:
     accepts: frozenset[str] = JSON_TYPES  # body media types the request check lets through (else 415)
     body: RequestBody | None = None  # the body as the document states it, where the signature cannot say it
     reads_body: bool = False  # whether the route reads a body: 413, 415 and 422 are then among its problems
+    needs_body: bool = False  # whether that body is required (a request without one: 400)
     problems: tuple[int, ...] = ()  # the statuses of the problems it may answer, beyond the common ones
     if_match: Literal["required", "optional"] | None = None  # the If-Match precondition it honours
     conditional: bool = False  # a read with an ETag: If-None-Match, 304, Cache-Control
@@ -87,6 +88,7 @@ def declare(
         accepts=accepts,
         body=body if isinstance(body, RequestBody) else None,
         reads_body=reads,
+        needs_body=reads and (body.required is not False if isinstance(body, RequestBody) else True),
         problems=problems,
         if_match=if_match,
         conditional=conditional,

@@ -15,7 +15,7 @@ import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import msgspec
 from litestar import Request, Response, Router, get, post
@@ -29,17 +29,27 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.alerts import AlertId
+from registry.api.auth import FailedAuthentications, client_address
+from registry.api.errors import EXCEPTION_HANDLERS as API_ERRORS
+from registry.api.errors import Problem
 from registry.api.policy import Policy
 from registry.domain import lifecycle, limits
 from registry.domain import stats as stats_rules
 from registry.domain.alerts import AlertStatus
-from registry.domain.errors import BadRequest, PreconditionFailed, RegistryError, ValidationFailed
+from registry.domain.errors import (
+    BadRequest,
+    PreconditionFailed,
+    PreconditionRequired,
+    RegistryError,
+    ValidationFailed,
+)
 from registry.domain.lifecycle import Action, ActionIn
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
 from registry.domain.violations import Violation
 from registry.services import alerts, filings, history, products, reports, sessions, stats
 from registry.services.context import Context
 from registry.services.sessions import LANGS, Lang, Session
+from registry.web import access
 from registry.web.charts import weekly_bars
 
 COOKIE = "registry_session"
@@ -56,6 +66,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 PAGE = 50
+DONE = frozenset({"correct", *(f"act_{action.value}" for action in Action)})  # what a change's notice may name
 # The fields a catalog team corrects on an unfiled record's page: every field PATCH takes but the documents
 # (structured; the API and imports carry them). Lists are edited one item a line, numbers as digits.
 EDITABLE = tuple(name for name in ProductPatch.__struct_fields__ if name != "documents")
@@ -115,16 +126,25 @@ async def _session(request: Request[Any, Any, Any]) -> tuple[Session | None, Lan
     lang: Lang = wanted if wanted in LANGS else (found.lang if found else "zh")
     if found is not None and token and wanted in LANGS and wanted != found.lang:
         await sessions.set_lang(ctx, token, lang)
+    request.state.lang = lang  # for an error page of this request
     return found, lang, token
 
 
-def _render(name: str, lang: str, session: Session | None, status: int = 200, **context: Any) -> Template:
+def _render(
+    name: str,
+    lang: str,
+    session: Session | None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Template:
     return Template(
         template_name=name,
         context={
             "t": functools.partial(translate, lang),
             "lang": lang,
             "session": session,
+            "may": access.grants(session.principal.role) if session else {},
             **context,
             "age": _age(lang),
             "percent": _percent,
@@ -132,7 +152,7 @@ def _render(name: str, lang: str, session: Session | None, status: int = 200, **
             "show": _show,
         },
         status_code=status,
-        headers=SECURITY_HEADERS,
+        headers={**SECURITY_HEADERS, **(headers or {})},
     )
 
 
@@ -168,18 +188,14 @@ class SignedOut(Exception):
     """No session: a page answers with the sign-in page."""
 
 
-async def _require(request: Request[Any, Any, Any], *roles: str) -> tuple[Session, Lang]:
+async def _require(request: Request[Any, Any, Any], *grants: access.Grant) -> tuple[Session, Lang]:
+    """The session, which must hold `grants` (what its role may call in the API)."""
     found, lang, _ = await _session(request)
     if found is None:
         raise SignedOut
-    if roles and not _may(found.principal.role, *roles):
+    if not all(access.may(found.principal.role, grant) for grant in grants):
         raise PermissionDeniedException(translate(lang, "forbidden"))
     return found, lang
-
-
-def _may(role: str, *roles: str) -> bool:
-    """Whether `role` is one of `roles` (an admin always is), as the API's policy decides."""
-    return role in (*roles, "admin")
 
 
 @get("/sign-in", **page())
@@ -191,10 +207,14 @@ async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
 @post("/sign-in", **page())
 async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     form = await request.form()
-    wanted = str(form.get("lang", "zh"))
-    lang: Lang = "en" if wanted == "en" else "zh"
-    token = await sessions.start(request.app.state.ctx, request.app.state.keyring, str(form.get("key", "")), lang)
+    lang: Lang = "en" if _text(form, "lang") == "en" else "zh"
+    request.state.lang = lang
+    failures: FailedAuthentications = request.app.state.failures
+    client = client_address(request.scope)
+    failures.check(client)  # counted with the API's: past the limit, 429 here as there
+    token = await sessions.start(request.app.state.ctx, request.app.state.keyring, _text(form, "key"), lang)
     if token is None:
+        failures.failed(client)
         return _render("sign_in.html", lang, None, status=401, error=translate(lang, "bad_key"))
     response = Redirect("/ui/", status_code=303)
     response.set_cookie(
@@ -215,34 +235,29 @@ async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
 
 @get("/", **page())
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
+    """The landing page of every role: each part shows what the role may read through the API."""
     session, lang = await _require(request)
     ctx: Context = request.app.state.ctx
-    figures = await stats.filings(ctx, None, None)
-    counts = await products.count_by_status(ctx)
-    queue = await products.search(
-        ctx, products.ProductQuery(status=Status.UNDER_REVIEW, sort=products.Sort.SUBMITTED_AT, limit=1)
-    )
-    expiring = await reports.expiring(ctx, 30)
-    open_alerts = await alerts.count_open(ctx)
-    today = ctx.today()
-    weeks = [stats_rules.iso_week(_noon(today - dt.timedelta(weeks=n), ctx), ctx.zone) for n in range(11, -1, -1)]
-    chart = weekly_bars(weeks, figures.first_pass_by_week, translate(lang, "chart_label"))
-    oldest = queue.items[0] if queue.items else None
-    return _render(
-        "dashboard.html",
-        lang,
-        session,
-        stats=figures,
-        backlog=[(status.value, counts.get(status.value, 0)) for status in Status],
-        oldest={"sku": oldest.sku, "submitted_at": oldest.filing.submitted_at} if oldest else None,
-        chart=chart,
-        expiring=expiring,
-        open_alerts=open_alerts,
-    )
-
-
-def _noon(day: dt.date, ctx: Context) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(12), tzinfo=ctx.zone)
+    may = access.grants(session.principal.role)
+    parts: dict[str, Any] = {}
+    if may["catalogue"]:
+        counts = await products.count_by_status(ctx)
+        queue = await products.search(
+            ctx, products.ProductQuery(status=Status.UNDER_REVIEW, sort=products.Sort.SUBMITTED_AT, limit=1)
+        )
+        oldest = queue.items[0] if queue.items else None
+        parts["backlog"] = [(status.value, counts.get(status.value, 0)) for status in Status]
+        parts["oldest"] = {"sku": oldest.sku, "submitted_at": oldest.filing.submitted_at} if oldest else None
+    if may["statistics"]:
+        figures = parts["stats"] = await stats.submits(ctx, None, None)
+        today = ctx.today()
+        weeks = [stats_rules.week_of(today - dt.timedelta(weeks=n)) for n in range(11, -1, -1)]
+        parts["chart"] = weekly_bars(weeks, figures.first_pass_by_week, translate(lang, "chart_label"))
+    if may["expiring"]:
+        parts["expiring"] = await reports.expiring(ctx, 30)
+    if may["alerts"]:
+        parts["open_alerts"] = await alerts.count_open(ctx)
+    return _render("dashboard.html", lang, session, **parts)
 
 
 def _input(record: ProductOut) -> ProductIn:
@@ -262,7 +277,7 @@ async def _rows(ctx: Context, items: list[ProductOut]) -> list[dict[str, Any]]:
 
 @get("/review", **page("cursor"))
 async def review_queue(request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None) -> Template:
-    session, lang = await _require(request)
+    session, lang = await _require(request, "catalogue")
     ctx: Context = request.app.state.ctx
     query = products.ProductQuery(
         status=Status.UNDER_REVIEW, sort=products.Sort.SUBMITTED_AT, limit=PAGE, cursor=cursor
@@ -292,7 +307,7 @@ async def search_products(
     rejected: FromQuery[bool | None] = None,
     cursor: FromQuery[str | None] = None,
 ) -> Template:
-    session, lang = await _require(request)
+    session, lang = await _require(request, "catalogue")
     ctx: Context = request.app.state.ctx
     query = products.ProductQuery(
         q=q or None,
@@ -348,9 +363,9 @@ async def _product_page(
     fields = [(name, _show(getattr(record, name))) for name in ProductIn.__struct_fields__ if name != "documents"]
     role = session.principal.role
     actions = [a.value for a in lifecycle.allowed_actions(Status(record.filing.status)) if lifecycle.may(role, a)]
-    editable = record.filing.status == Status.UNFILED and _may(role, "catalog")
+    editable = record.filing.status == Status.UNFILED and access.may(role, "correct")
     entries = {name: _entry(getattr(record, name)) for name in EDITABLE} | (typed or {}) if editable else {}
-    events = await history.of_product(ctx, sku)
+    events = await history.of_product(ctx, sku) if access.may(role, "history") else []
     return _render(
         "product.html",
         lang,
@@ -368,14 +383,16 @@ async def _product_page(
     )
 
 
-@get("/products/{sku:str}", **page())
-async def product(request: Request[Any, Any, Any], sku: FromPath[str]) -> Template:
-    session, lang = await _require(request)
-    return await _product_page(request, sku, session, lang)
+@get("/products/{sku:str}", **page("done"))
+async def product(request: Request[Any, Any, Any], sku: FromPath[str], done: FromQuery[str | None] = None) -> Template:
+    """A record's page; after a change, `done` names it (one of DONE), and the page says it is done."""
+    session, lang = await _require(request, "catalogue")
+    notice = translate(lang, "done", action=translate(lang, done)) if done in DONE else None
+    return await _product_page(request, sku, session, lang, notice=notice)
 
 
 @post("/products/{sku:str}/filing/{action:str}", **page())
-async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromPath[str]) -> Template:
+async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromPath[str]) -> Template | Redirect:
     session, lang = await _require(request)
     ctx: Context = request.app.state.ctx
     form = await request.form()
@@ -389,9 +406,10 @@ async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromP
     if problems:
         problem = {"detail": translate(lang, "field_error"), "violations": problems}
         return await _product_page(request, sku, session, lang, status=422, problem=problem)
+    version = _version(form, lang)
 
     async def work() -> None:
-        await filings.act(ctx, sku, chosen, body, _version(form), session.principal)
+        await filings.act(ctx, sku, chosen, body, version, session.principal)
 
     return await _attempt(request, sku, session, lang, work, f"act_{chosen.value}")
 
@@ -404,9 +422,10 @@ async def _attempt(
     work: Callable[[], Awaitable[None]],
     done: str,
     typed: dict[str, str] | None = None,
-) -> Template:
-    """A form's change through its service, then the record's page: with the notice that `done` (a message key)
-    is done, or with the refusal in words and its violations (and what was typed, shown again)."""
+) -> Template | Redirect:
+    """A form's change through its service, then `303 See Other` to the record's page, which says that `done` (a
+    message key) is done; or the page with the refusal in words and its violations (and what was typed, shown
+    again)."""
     try:
         await work()
     except ValidationFailed as exc:
@@ -415,21 +434,29 @@ async def _attempt(
     except RegistryError as exc:
         problem = {"detail": _words(exc, lang), "violations": []}
         return await _product_page(request, sku, session, lang, status=exc.status, typed=typed, problem=problem)
-    notice = translate(lang, "done", action=translate(lang, done))
-    return await _product_page(request, sku, session, lang, notice=notice)
+    return Redirect(f"/ui/products/{quote(sku, safe='')}?{urlencode({'done': done})}", status_code=303)
 
 
-def _version(form: Any) -> int | None:
-    """The version the form's page showed (none when the form has none), read as the API reads If-Match: a number
-    that cannot be a record's version is stale (412); one that is no number at all, 400."""
-    text = str(form.get("version", ""))
+def _version(form: Any, lang: str) -> int:
+    """The version the form's page showed, read as the API reads If-Match: without one, 428 (a change is made only
+    at the version it was read at); a number that cannot be a record's version is stale (412); one that is no
+    number at all, 400."""
+    text = _text(form, "version")
     if not text:
-        return None
+        raise PreconditionRequired(translate(lang, "version_missing"))
     if not (text.isascii() and text.isdigit()):
         raise BadRequest("the form's version is not a number")
     if len(text) > len(str(limits.MAX_INT32)) or int(text) > limits.MAX_INT32:
         raise PreconditionFailed("the form's version is no version of this record")
     return int(text)
+
+
+def _text(form: Any, name: str) -> str:
+    """A form field's text ("" when absent); a file sent in its place is refused (400), never stored as its name."""
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise BadRequest(f"the form's field {name} is text; a file was sent in its place")
+    return value
 
 
 def _entry(value: Any) -> str:
@@ -440,15 +467,16 @@ def _entry(value: Any) -> str:
 
 
 @post("/products/{sku:str}/fields", **page())
-async def correct(request: Request[Any, Any, Any], sku: FromPath[str]) -> Template:
+async def correct(request: Request[Any, Any, Any], sku: FromPath[str]) -> Template | Redirect:
     """Correct fields of an unfiled record from its page: the fields whose input differs from the record's value
     go to the same change as PATCH, at the version the page showed."""
-    session, lang = await _require(request, "catalog")
+    session, lang = await _require(request, "correct")
     ctx: Context = request.app.state.ctx
     form = await request.form()
     record = await products.get(ctx, sku)
-    changes, problems = _changed_fields(record, form)
-    typed = {name: str(form[name]) for name in EDITABLE if name in form}
+    typed = {name: _text(form, name) for name in EDITABLE if name in form}
+    version = _version(form, lang)
+    changes, problems = _changed_fields(record, typed)
     if problems:
         problem = {"detail": translate(lang, "field_error"), "violations": problems}
         return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
@@ -456,19 +484,18 @@ async def correct(request: Request[Any, Any, Any], sku: FromPath[str]) -> Templa
         return await _product_page(request, sku, session, lang, notice=translate(lang, "unchanged"))
 
     async def work() -> None:
-        await products.change(ctx, sku, msgspec.convert(changes, ProductPatch), _version(form), session.principal)
+        await products.change(ctx, sku, msgspec.convert(changes, ProductPatch), version, session.principal)
 
     return await _attempt(request, sku, session, lang, work, "correct", typed)
 
 
-def _changed_fields(record: ProductOut, form: Any) -> tuple[dict[str, Any], list[Violation]]:
+def _changed_fields(record: ProductOut, typed: dict[str, str]) -> tuple[dict[str, Any], list[Violation]]:
     """The fields the form changes, each as PATCH takes it (blank: null), and the inputs that are not numbers."""
     changes: dict[str, Any] = {}
     problems: list[Violation] = []
-    for name in EDITABLE:
-        if name not in form or str(form[name]).replace("\r\n", "\n") == _entry(getattr(record, name)):
+    for name, text in typed.items():
+        if text.replace("\r\n", "\n") == _entry(getattr(record, name)):
             continue
-        text = str(form[name])
         value: Any = text.strip() or None
         if name in LISTS:
             value = [line.strip() for line in text.splitlines() if line.strip()] or None
@@ -485,7 +512,7 @@ def _changed_fields(record: ProductOut, form: Any) -> tuple[dict[str, Any], list
 def _action_body(action: Action, form: Any) -> tuple[ActionIn, list[Violation]]:
     """A filing action's body from its form: what the action takes, each field as the API would get it (the
     service checks the rest, as it does for the API)."""
-    text = {name: str(form.get(name, "")).strip() for name in ("filing_no", "valid_until", "reason", "reasons")}
+    text = {name: _text(form, name).strip() for name in ("filing_no", "valid_until", "reason", "reasons")}
     if action is Action.APPROVE:
         try:
             until = dt.date.fromisoformat(text["valid_until"]) if text["valid_until"] else None
@@ -509,7 +536,7 @@ def _words(exc: RegistryError, lang: str) -> str:
 
 @get("/alerts", **page("cursor"))
 async def alert_list(request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None) -> Template:
-    session, lang = await _require(request)
+    session, lang = await _require(request, "alerts")
     found = await alerts.search(request.app.state.ctx, AlertStatus.OPEN, None, None, PAGE, cursor)
     next_url = f"/ui/alerts?{urlencode({'cursor': found.next_cursor})}" if found.next_cursor else None
     return _render("alerts.html", lang, session, alerts=found.items, next_url=next_url)
@@ -517,7 +544,7 @@ async def alert_list(request: Request[Any, Any, Any], cursor: FromQuery[str | No
 
 @post("/alerts/{alert_id:int}/ack", **page())
 async def acknowledge(request: Request[Any, Any, Any], alert_id: AlertId) -> Redirect:
-    session, _ = await _require(request, "reviewer", "catalog")
+    session, _ = await _require(request, "acknowledge")
     await alerts.acknowledge(request.app.state.ctx, alert_id, session.principal)
     return Redirect("/ui/alerts", status_code=303)
 
@@ -529,10 +556,23 @@ def _signed_out(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return _render("sign_in.html", "zh", None, status=401, error=translate("zh", "bad_key"))
 
 
-def _refused(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    lang = request.query_params.get("lang", "zh")
-    lang = lang if lang in LANGS else "zh"
-    return _render("problem.html", lang, None, status=exc.status_code, message=exc.detail)
+def _as_page(api: Callable[[Request[Any, Any, Any], Any], Response[Problem]]) -> Callable[..., Response[Any]]:
+    """One of the API's exception handlers, answering as a page: the API decides the status and the words (so the
+    two never differ), the page says them in the session's language (the language this request was answered in,
+    else the one it asked for), Retry-After kept."""
+
+    def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        answer = api(request, exc)
+        problem: Problem = answer.content
+        wanted = request.state.get("lang") or request.query_params.get("lang")
+        lang = wanted if wanted in LANGS else "zh"
+        status = answer.status_code or 500
+        detail = _words(exc, lang) if isinstance(exc, RegistryError) else problem.detail or ""
+        heading = translate(lang, f"problem_{status}") if f"problem_{status}" in catalogue(lang) else str(status)
+        headers = {name: value for name, value in answer.headers.items() if name.lower() == "retry-after"}
+        return _render("problem.html", lang, None, status=status, headers=headers, heading=heading, message=detail)
+
+    return handler
 
 
 async def _secured(response: Response[Any]) -> Response[Any]:
@@ -565,7 +605,10 @@ def router() -> Router:
             static,
         ],
         middleware=[DefineMiddleware(WorkbenchCsrf)],
-        exception_handlers={SignedOut: _signed_out, HTTPException: _refused},
+        exception_handlers={
+            SignedOut: _signed_out,
+            **{kind: _as_page(api) for kind, api in API_ERRORS.items()},
+        },
         after_request=_secured,
         include_in_schema=False,
     )

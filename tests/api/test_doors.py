@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,32 @@ async def test_an_import_whose_checker_dies_is_503_with_retry_after_and_writes_n
     assert (await client.get("/v1/products/SK2-FTE-230", headers=auth("catalog"))).status_code == 404
     again = await client.post("/v1/imports", content=json.dumps(sk2()).encode(), headers=ndjson)
     assert again.status_code == 200  # a new checker for the next import
+
+
+async def test_a_request_without_its_body_is_400_in_words_and_one_title_per_problem_type(
+    client: Client, auth: Auth
+) -> None:
+    for method, path in (("POST", "/v1/products"), ("POST", "/v1/lookup"), ("PATCH", "/v1/products/NOPE")):
+        headers = {**auth("admin"), "Content-Type": "application/json", "If-Match": '"1"'}
+        answer = await client.request(method, path, content=b"", headers=headers)
+        assert answer.status_code == 400, (path, answer.text)
+        problem = answer.json()
+        assert "'data'" not in answer.text, answer.text
+        assert "`data`" not in answer.text, answer.text
+        assert "body" in problem["detail"], problem
+    # The validation problem has one title, whether msgspec or the rules refused the body.
+    by_schema = await client.post("/v1/products", json={"sku": 1}, headers=auth("catalog"))
+    by_rules = await client.post("/v1/products", json=sk2(hs_code="33049900"), headers=auth("catalog"))
+    assert by_schema.status_code == by_rules.status_code == 422
+    assert by_schema.json()["type"] == by_rules.json()["type"]
+    assert by_schema.json()["title"] == by_rules.json()["title"]
+
+
+async def test_a_blank_optional_text_is_none_as_the_document_says(client: Client, auth: Auth) -> None:
+    created = await client.post("/v1/products", json=sk2(usage="", name_foreign="  "), headers=auth("catalog"))
+    assert created.status_code == 201, created.text
+    assert (created.json()["usage"], created.json()["name_foreign"]) == (None, None)
+    document = (await client.get("/schema/openapi.json")).json()
+    usage = document["components"]["schemas"]["ProductIn"]["properties"]["usage"]["oneOf"][0]
+    assert "minLength" not in usage
+    assert re.fullmatch(usage["pattern"], "") is not None

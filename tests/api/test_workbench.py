@@ -36,9 +36,17 @@ async def sign_in(client: Client, key: str, lang: str = "zh") -> httpx.Response:
     )
 
 
+VERSION = re.compile(r'name="version" value="([0-9]+)"')
+
+
 async def post_form(client: Client, page_url: str, action: str, data: dict[str, Any]) -> httpx.Response:
+    """A form posted from its page, as a browser does: with the page's CSRF token and, when the page shows the
+    record's version, that version (unless `data` names one, or `version=None` leaves it out); redirects followed."""
     page = await client.get(page_url)
-    return await client.post(action, data={**data, "_csrf_token": token_of(page)})
+    found = VERSION.search(page.text)
+    form = {"version": found.group(1)} if found else {}
+    form = {key: value for key, value in {**form, **data}.items() if value is not None}
+    return await client.post(action, data={**form, "_csrf_token": token_of(page)}, follow_redirects=True)
 
 
 async def test_no_session_gets_the_sign_in_page(client: Client) -> None:
@@ -254,7 +262,9 @@ async def test_the_correction_form_writes_what_changed_and_refuses_in_words(
     await client.post(f"/v1/products/{SKU}/filing/submit", headers=auth("catalog"))
     page = await client.get(f"/ui/products/{SKU}")
     assert 'id="f-brand"' not in page.text
-    locked = await post_form(client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"brand": "Y"})
+    locked = await post_form(
+        client, f"/ui/products/{SKU}", f"/ui/products/{SKU}/fields", {"version": "2", "brand": "Y"}
+    )
     assert locked.status_code == 409
 
 

@@ -21,6 +21,8 @@ from tests.bench import (
     bench_load,
     bench_lookup,
     bench_matching,
+    bench_pages,
+    bench_stats,
     bench_submit,
 )
 
@@ -33,6 +35,8 @@ BENCHES: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {
     "submit": bench_submit.main,
     "editions": bench_editions.main,
     "matching": bench_matching.main,
+    "stats": bench_stats.main,
+    "pages": bench_pages.main,
 }
 RESULTS = Path("bench-results.json")
 
