@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from registry.api.metrics import count_unmatched
 from registry.domain.errors import MalformedJson, RegistryError, ValidationFailed
 from registry.domain.violations import Violation, from_msgspec_error
+from registry.services.imports import ImportReport
 
 log = logging.getLogger("registry.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -59,7 +60,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     allowed_actions: list[str] | None = None
     current_version: int | None = None
     current_status: str | None = None
-    report: Any | None = None
+    report: ImportReport | None = None  # an atomic import refused: what each row did
 
 
 def problem(

@@ -33,7 +33,9 @@ ACTION_BODY = json_body("ActionIn", required=False)  # submit and amend need non
 @post(
     "/v1/products/{sku:str}/filing/{action:str}",
     status_code=200,
-    **declare(Role.CATALOG, Role.REVIEWER, body=ACTION_BODY, if_match="optional", problems=(404, 409)),
+    **declare(
+        Role.CATALOG, Role.REVIEWER, body=ACTION_BODY, if_match="optional", problems=(404, 409), answers=("ETag",)
+    ),
 )
 async def filing_action(
     request: Request[Any, Any, Any],

@@ -139,6 +139,17 @@ def complete(app: Litestar) -> None:
                 operation = getattr(item, method.lower(), None)
                 if operation is not None:
                     _from_policy(operation, policy_of(handler), handler)
+                    if method == "HEAD":  # the GET's headers without a body: no response has content
+                        for response in (operation.responses or {}).values():
+                            if isinstance(response, OpenAPIResponse):
+                                response.content = None
+
+
+# What the headers a success carries say (a route names them in `declare(answers=…)`).
+ANSWERS = {
+    "Location": "The address of the resource made",
+    "ETag": "The entity tag of the record's version now: the If-Match of its next change",
+}
 
 
 def _from_policy(operation: Operation, policy: Policy, handler: HTTPRouteHandler) -> None:
@@ -180,6 +191,15 @@ def _from_policy(operation: Operation, policy: Policy, handler: HTTPRouteHandler
         if isinstance(ok, OpenAPIResponse):
             ok.headers = {**(ok.headers or {}), **validators}
         responses["304"] = OpenAPIResponse(description="Not Modified: the client's copy is current", headers=validators)
+    success = responses.get("201") or ok
+    if policy.answers and isinstance(success, OpenAPIResponse):
+        success.headers = {
+            **(success.headers or {}),
+            **{
+                name: OpenAPIHeader(schema=S(type=OpenAPIType.STRING), description=ANSWERS[name], required=True)
+                for name in policy.answers
+            },
+        }
     if policy.also and isinstance(ok, OpenAPIResponse):
         for media_type in policy.also:
             (ok.content or {})[media_type] = OpenAPIMediaType(schema=S(type=OpenAPIType.STRING))

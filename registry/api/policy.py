@@ -11,6 +11,7 @@ gives the decorator its `opt` and `responses`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from litestar import Litestar, Request
@@ -43,6 +44,7 @@ class Policy:
     if_match: Literal["required", "optional"] | None = None  # the If-Match precondition it honours
     conditional: bool = False  # a read with an ETag: If-None-Match, 304, Cache-Control
     also: tuple[str, ...] = ()  # media types its 200 may be, besides JSON (`text/csv`)
+    answers: tuple[str, ...] = ()  # the headers its success carries (`Location`, `ETag`)
     # Learned from the application once it is built (`learn`), not declared:
     query: frozenset[str] = field(default=frozenset(), init=False)  # the query parameters it reads
     allow: str = field(default="OPTIONS", init=False)  # the methods its path answers
@@ -73,12 +75,14 @@ def declare(
     if_match: Literal["required", "optional"] | None = None,
     conditional: bool = False,
     also: tuple[str, ...] = (),
+    answers: tuple[str, ...] = (),
     ok: ResponseSpec | None = None,
 ) -> dict[str, Any]:
     """The route decorator's `opt` and `responses` for a route that `roles` may call (admin always).
 
     `body` is the media types of a body the framework decodes (`JSON`), or the RequestBody of one the handler
-    reads itself; `ok` the 200 response when the handler's return type does not say it.
+    reads itself; `answers` the headers a success carries; `ok` the 200 response when the handler's return type
+    does not say it.
     """
     reads = body is not None
     accepts = frozenset(body.content) if isinstance(body, RequestBody) else JSON_TYPES
@@ -93,6 +97,7 @@ def declare(
         if_match=if_match,
         conditional=conditional,
         also=also,
+        answers=answers,
     )
     responses = problem_responses(*policy.statuses())
     if ok is not None:
@@ -104,6 +109,13 @@ def json_body(component: str, *, required: bool = True) -> RequestBody:
     """A JSON body the document states as the schema component `component`, where the signature cannot say it."""
     schema = Reference(f"#/components/schemas/{component}")
     return RequestBody(required=required, content={"application/json": OpenAPIMediaType(schema=schema)})
+
+
+class Format(StrEnum):
+    """What a route that also answers CSV answers (`format=`)."""
+
+    JSON = "json"
+    CSV = "csv"
 
 
 def wants_csv(request: Request[Any, Any, Any], requested: str | None) -> bool:

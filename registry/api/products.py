@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response, get, patch, post, route
+from litestar.di import NamedDependency, Provide
 from litestar.enums import HttpMethod
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
@@ -16,13 +18,14 @@ from litestar.types import ControllerRouterHandler
 from registry.api.auth import Actor, Ctx
 from registry.api.etag import CACHE_CONTROL, etag, expected_version, not_modified
 from registry.api.openapi import YEARS
-from registry.api.policy import CSV_TYPE, JSON, Cursor, declare, json_body, wants_csv
+from registry.api.policy import CSV_TYPE, JSON, Cursor, Format, declare, json_body, wants_csv
 from registry.domain import limits
 from registry.domain.errors import BadRequest
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
 from registry.domain.roles import READERS, Role
 from registry.domain.rows import CSV_FIELDS, csv_line, to_csv_row
 from registry.services import products
+from registry.services.context import Context
 from registry.services.products import ProductPage, ProductQuery, Sort, ValidationReport
 
 # The dry run reads any record of the right types and reports its violations.
@@ -41,7 +44,9 @@ def _with_etag(out: ProductOut, status_code: int = 200, location: bool = False) 
     return Response(out, status_code=status_code, headers=headers)
 
 
-@post("/v1/products", status_code=201, **declare(Role.CATALOG, body=JSON, problems=(409,)))
+@post(
+    "/v1/products", status_code=201, **declare(Role.CATALOG, body=JSON, problems=(409,), answers=("Location", "ETag"))
+)
 async def create_product(data: JSONBody[ProductIn], ctx: Ctx, actor: Actor) -> Response[ProductOut]:
     """Create a product record (unfiled); field validation applies."""
     return _with_etag(await products.create(ctx, data, actor), 201, location=True)
@@ -50,7 +55,14 @@ async def create_product(data: JSONBody[ProductIn], ctx: Ctx, actor: Actor) -> R
 @route(
     "/v1/products/{sku:str}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
-    **declare(*READERS, problems=(404,), conditional=True),
+    **declare(
+        *READERS,
+        problems=(404,),
+        conditional=True,
+        ok=ResponseSpec(
+            ProductOut, description="The record, or the record as it was at `as_of`", generate_examples=False
+        ),
+    ),
 )
 async def read_product(
     sku: SkuPath,
@@ -81,7 +93,10 @@ def _moment(as_of: dt.datetime) -> dt.datetime:
     return moment
 
 
-@patch("/v1/products/{sku:str}", **declare(Role.CATALOG, body=JSON, if_match="required", problems=(404, 409)))
+@patch(
+    "/v1/products/{sku:str}",
+    **declare(Role.CATALOG, body=JSON, if_match="required", problems=(404, 409), answers=("ETag",)),
+)
 async def change_product(
     request: Request[Any, Any, Any], sku: SkuPath, data: JSONBody[ProductPatch], ctx: Ctx, actor: Actor
 ) -> Response[ProductOut]:
@@ -90,8 +105,43 @@ async def change_product(
     return _with_etag(await products.change(ctx, sku, data, version, actor))
 
 
+async def product_filters(
+    status: FromQuery[Status | None] = None,
+    category: FromQuery[Category | None] = None,
+    brand: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    expiring_within_days: Annotated[int | None, QueryParameter(ge=0, le=3660, schema_extra={"minimum": 0})] = None,
+    rejected: FromQuery[bool | None] = None,
+    held: FromQuery[bool | None] = None,
+    sort: FromQuery[Sort] = Sort.SKU,
+    cursor: Cursor = None,
+) -> ProductQuery:
+    """The filters and the order of the record list and of its CSV export (the same parameters on both)."""
+    return ProductQuery(
+        status=status,
+        category=category,
+        brand=brand,
+        q=q,
+        expiring_within_days=expiring_within_days,
+        rejected=rejected,
+        held=held,
+        sort=sort,
+        cursor=cursor,
+    )
+
+
+FILTERS = {"filters": Provide(product_filters)}
+CSV_EXPORT = ResponseSpec(
+    str,
+    media_type="text/csv",
+    description="Every selected record, in the shape POST /v1/imports reads",
+    generate_examples=False,
+)
+
+
 @get(
     "/v1/products",
+    dependencies=FILTERS,
     **declare(
         *READERS,
         also=("text/csv",),
@@ -101,17 +151,9 @@ async def change_product(
 async def list_products(
     request: Request[Any, Any, Any],
     ctx: Ctx,
-    status: FromQuery[Status | None] = None,
-    category: FromQuery[Category | None] = None,
-    brand: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    q: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    expiring_within_days: Annotated[int | None, QueryParameter(ge=0, le=3660, schema_extra={"minimum": 0})] = None,
-    rejected: FromQuery[bool | None] = None,
-    held: FromQuery[bool | None] = None,
-    sort: FromQuery[Sort] = Sort.SKU,
+    filters: NamedDependency[ProductQuery],
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    cursor: Cursor = None,
-    export_format: Annotated[Literal["json", "csv"] | None, QueryParameter(name="format")] = None,
+    export_format: Annotated[Format | None, QueryParameter(name="format")] = None,
 ) -> ProductPage | Stream:
     """Records filtered and in the order `sort` names; follow `next_cursor` for the next page.
 
@@ -120,25 +162,24 @@ async def list_products(
         last. `rejected=true` lists the unfiled records that carry a reviewer's rejection reasons; `held=true` the filed
     records on hold (the reference in force no longer passes them).
 
-        With `format=csv` (or `Accept: text/csv`) every filtered record is streamed as CSV, in that order and in the
-        shape `POST /v1/imports` reads.
+        With `format=csv` (or `Accept: text/csv`) every filtered record is streamed as CSV, as
+        `GET /v1/products.csv` does (the operation a generated client calls for it).
     """
-    query = ProductQuery(
-        status=status,
-        category=category,
-        brand=brand,
-        q=q,
-        expiring_within_days=expiring_within_days,
-        rejected=rejected,
-        held=held,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
     if wants_csv(request, export_format):
-        records = await products.export(ctx, query)
-        return Stream(_csv(records), headers={"Content-Type": CSV_TYPE})
-    return await products.search(ctx, query)
+        return await _export(ctx, filters)
+    return await products.search(ctx, msgspec.structs.replace(filters, limit=limit))
+
+
+@get("/v1/products.csv", dependencies=FILTERS, **declare(*READERS, ok=CSV_EXPORT))
+async def export_products(ctx: Ctx, filters: NamedDependency[ProductQuery]) -> Stream:
+    """Every record the filters select, in the order `sort` names, streamed as CSV in the shape `POST /v1/imports`
+    reads (an export re-imports unchanged)."""
+    return await _export(ctx, filters)
+
+
+async def _export(ctx: Context, query: ProductQuery) -> Stream:
+    records = await products.export(ctx, query)
+    return Stream(_csv(records), headers={"Content-Type": CSV_TYPE})
 
 
 async def _csv(records: AsyncIterator[ProductIn]) -> AsyncIterator[str]:
@@ -157,4 +198,11 @@ async def validate_product(data: JSONBody[ProductIn], ctx: Ctx) -> ValidationRep
     return await products.validate(ctx, data)
 
 
-ROUTES: list[ControllerRouterHandler] = [create_product, read_product, change_product, list_products, validate_product]
+ROUTES: list[ControllerRouterHandler] = [
+    create_product,
+    read_product,
+    change_product,
+    list_products,
+    export_products,
+    validate_product,
+]

@@ -47,7 +47,7 @@ async def act(
 ) -> ProductOut:
     if not lifecycle.may(actor.role, action):
         raise Forbidden(f"the {actor.role} role may not {action}")
-    now, today = ctx.now(), ctx.today()
+    today = ctx.today()
     body = lifecycle.normalize(body)
     if problems := lifecycle.check_body(action, body, today):
         raise ValidationFailed(problems)
@@ -55,6 +55,7 @@ async def act(
     try:
         async with ctx.db.writes.begin() as tx:
             row = await load_for_update(tx, read_sku(sku))
+            now = ctx.now()  # once the row is held: submits of a record are counted in the order they are made
             check_version(row, expected_version)
             status = Status(row.status)
             target = lifecycle.next_status(status, action)
@@ -68,7 +69,7 @@ async def act(
             before = filing_state(row)
             refused: Refused | None = None
             try:
-                reason = await _apply(ctx, tx, row, action, body, checked)
+                reason = await _apply(ctx, tx, row, action, body, checked, now)
             except Refused as exc:  # the submit is counted; nothing else is written
                 refused = exc
                 await stats.count_submit(ctx, tx, row.sku, now, False, exc.codes)
@@ -247,10 +248,15 @@ async def _violations(ctx: Context, tx: AsyncSession, row: Product, checked: Val
 
 
 async def _apply(
-    ctx: Context, tx: AsyncSession, row: Product, action: Action, body: ActionIn, checked: Validated | None
+    ctx: Context,
+    tx: AsyncSession,
+    row: Product,
+    action: Action,
+    body: ActionIn,
+    checked: Validated | None,
+    now: dt.datetime,
 ) -> str | None:
-    """What the action does beyond the status change; returns the reason history records."""
-    now = ctx.now()
+    """What the action does beyond the status change, at `now`; returns the reason history records."""
     if action is Action.SUBMIT:
         violations = (await _violations(ctx, tx, row, checked)).violations
         if rules.blocks(violations):

@@ -41,7 +41,9 @@ HOLD, RELEASE, REPRICE = "hold", "release", "reprice"
 NOT_REFERENCE = frozenset({"documents.expired"})
 
 
-class RuleCount(msgspec.Struct):
+class RuleFailures(msgspec.Struct):
+    """How many records an edition would fail by a rule."""
+
     code: str
     count: int
 
@@ -60,7 +62,7 @@ class Impact(msgspec.Struct):
     checked: int
     failing: int
     lifted: int
-    by_rule: list[RuleCount]
+    by_rule: list[RuleFailures]
     records: list[Affected]
     truncated: bool
 
@@ -158,7 +160,7 @@ async def impact(ctx: Context, name: str, data: Any, effective_from: dt.date | N
                 codes.update({v.code for v in after})
                 if len(records) < limits.ERROR_ROWS:
                     records.append(Affected(row.sku, row.status, row.filing_no, after))
-    by_rule = [RuleCount(code, count) for code, count in sorted(codes.items(), key=lambda c: (-c[1], c[0]))]
+    by_rule = [RuleFailures(code, count) for code, count in sorted(codes.items(), key=lambda c: (-c[1], c[0]))]
     return ImpactOut(
         name=name,
         effective_from=day,

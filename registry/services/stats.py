@@ -158,7 +158,9 @@ async def filings(ctx: Context, start: dt.date | None, end: dt.date | None) -> F
     start, end = _window(ctx, start, end)
     low = dt.datetime.combine(start, dt.time.min, tzinfo=ctx.zone)
     high = dt.datetime.combine(end, dt.time.max, tzinfo=ctx.zone)
-    async with ctx.db.reads() as tx:
+    async with ctx.db.reads() as tx, tx.begin():
+        if ctx.db.engine.dialect.name == "postgresql":  # one snapshot for every figure
+            await tx.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         counted = await _submits(tx, start, end)
         decided = (Submission.decided_at >= low, Submission.decided_at <= high)
         review = stats.hours(*[await _quantile(tx, Submission.review_hours, decided, q) for q in (0.5, 0.9)])

@@ -242,3 +242,38 @@ async def test_a_checker_that_died_while_idle_is_replaced(client: Client, auth: 
         process.wait()
     again = await post(client, auth, ndjson(sk2(sku="SK2-AGAIN")), mode="partial")
     assert (again.status_code, again.json()["created"]) == (200, 1)
+
+
+async def test_a_form_with_the_file_imports_as_the_body_does(app: Litestar, client: Client, auth: Auth) -> None:
+    """`curl -F file=@catalog.csv`: the part's media type, else its name, says the format; the limits hold."""
+    form = {"file": ("rows.ndjson", ndjson(*many(2)), "application/x-ndjson")}
+    by_type = await client.post("/v1/imports", files=form, headers=auth("catalog"))
+    assert by_type.status_code == 200, by_type.text
+    assert by_type.json()["created"] == 2
+    exported = await client.get("/v1/products.csv", headers=auth("catalog"))
+    assert exported.headers["content-type"].startswith("text/csv")
+    by_name = {"file": ("catalog.csv", exported.content, "application/octet-stream")}
+    again = await client.post("/v1/imports", files=by_name, headers=auth("catalog"))
+    assert (again.status_code, again.json()["unchanged"]) == (200, 2)
+    jsonl = {"file": ("more.jsonl", ndjson(shiseido(sku="IMP-JL")), "application/octet-stream")}
+    assert (await client.post("/v1/imports", files=jsonl, headers=auth("catalog"))).json()["created"] == 1
+
+    unnamed = {"file": ("rows.txt", ndjson(sk2()), "text/plain")}
+    assert (await client.post("/v1/imports", files=unnamed, headers=auth("catalog"))).status_code == 415
+    other = {"rows": ("rows.ndjson", ndjson(sk2()), "application/x-ndjson")}
+    refused = await client.post("/v1/imports", files=other, headers=auth("catalog"))
+    assert refused.status_code == 400
+    assert "file" in refused.json()["detail"]
+    two = [("file", ("a.ndjson", ndjson(sk2()), NDJSON["Content-Type"])), ("file", ("b.ndjson", b"", "text/csv"))]
+    assert (await client.post("/v1/imports", files=two, headers=auth("catalog"))).status_code == 400
+    broken = await client.post(
+        "/v1/imports",
+        content=b"--xyz\r\nContent-Disposition: form-data; name=file; filename=a.ndjson\r\n\r\n{}",
+        headers={**auth("catalog"), "Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert broken.status_code == 400  # the form never ends
+    settings = app.state.settings
+    app.state.settings = msgspec.structs.replace(settings, max_body_bytes=20_000)
+    big = {"file": ("big.ndjson", ndjson(*many(30)), NDJSON["Content-Type"])}
+    assert (await client.post("/v1/imports", files=big, headers=auth("catalog"))).status_code == 413
+    assert await count(app, Product) == 3
