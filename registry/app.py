@@ -75,7 +75,6 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
 
     app = Litestar(
         route_handlers=[
-            *ops.ROUTES,
             *products.ROUTES,
             *filings.ROUTES,
             *lookup.ROUTES,
@@ -83,6 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             *alerts.ROUTES,
             *reference.ROUTES,
             *keys.ROUTES,
+            *ops.ROUTES,
             create_static_files_router(
                 openapi.SCHEMA_ASSETS, directories=[swagger_ui_path], opt={"policy": OPEN}, include_in_schema=False
             ),

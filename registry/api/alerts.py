@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Tag
 from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
@@ -88,5 +89,11 @@ def _csv(report: ExpiringReport) -> Response[str]:
     disposition = f'attachment; filename="expiring-{report.as_of.isoformat()}.csv"'
     return Response(reports.to_csv(report), headers={"Content-Type": CSV_TYPE, "Content-Disposition": disposition})
 
+
+# The document's tag of this module's operations.
+TAG = Tag(
+    name="Alerts and reports",
+    description="Expiry and review alerts, and the expiring report.",
+)
 
 ROUTES: list[ControllerRouterHandler] = [list_alerts, acknowledge_alert, expiring_report, expiring_report_csv]

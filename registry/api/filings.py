@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
@@ -116,6 +117,13 @@ async def filing_by_number(filing_no: Annotated[str, PathParameter(max_length=10
     """A filing number's SKU and declaration data; an old number names the one that superseded it."""
     return await lookup.by_filing_no(ctx, filing_no)
 
+
+# The document's tag of this module's operations.
+TAG = Tag(
+    name="Filings and history",
+    description="The filing lifecycle, batch submission, periodic reviews, statistics, each record's history, "
+    "the audit.",
+)
 
 ROUTES: list[ControllerRouterHandler] = [
     submit_filings,

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import IO, Any
 
 from litestar import Request, post
-from litestar.openapi.spec import Encoding, OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
+from litestar.openapi.spec import Encoding, OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema, Tag
 from litestar.params import FromQuery
 from litestar.types import ControllerRouterHandler
 from multipart import (  # type: ignore[import-untyped]
@@ -169,5 +169,11 @@ def _format_of(part: MultipartSegment) -> Format:
         f"name the file's format: its part's media type ({NDJSON} or {CSV}) or its name (.ndjson, .jsonl, .csv)"
     )
 
+
+# The document's tag of this module's operations.
+TAG = Tag(
+    name="Bulk import",
+    description="NDJSON and CSV uploads, upserted by SKU.",
+)
 
 ROUTES: list[ControllerRouterHandler] = [import_products]

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, delete, get, post
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody, PathParameter
 from litestar.types import ControllerRouterHandler
 
@@ -43,5 +44,11 @@ async def revoke_key(
     admin key is not revoked (409 `last-admin-key`)."""
     await request.app.state.keyring.revoke(key_id, actor)
 
+
+# The document's tag of this module's operations.
+TAG = Tag(
+    name="Keys",
+    description="API keys (admin).",
+)
 
 ROUTES: list[ControllerRouterHandler] = [list_keys, create_key, revoke_key]

@@ -9,6 +9,7 @@ from litestar import Request, post, route
 from litestar.enums import HttpMethod
 from litestar.exceptions import ClientException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler, HTTPResponseStartEvent, Receive, Scope, Send
 
@@ -154,5 +155,11 @@ async def check_order(request: Request[Any, Any, Any], data: JSONBody[Declaratio
     item_record_no, bar_code, country and unit codes). A line that cannot be declared refuses the whole order."""
     return await declarations.check(request.app.state.ctx, data)
 
+
+# The document's tag of this module's operations.
+TAG = Tag(
+    name="Declaration",
+    description="The declaration path: look-ups from memory and the order check.",
+)
 
 ROUTES: list[ControllerRouterHandler] = [lookup_one, lookup_many, check_order]

@@ -12,12 +12,13 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import sys
 from typing import Any
 
 import msgspec
 import pycountry
 from litestar import Litestar, Request, Router
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ImproperlyConfiguredException, NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -42,28 +43,10 @@ from litestar.routes import HTTPRoute
 from registry.api.etag import CACHE_CONTROL
 from registry.api.policy import OPEN, Policy, policy_of
 from registry.domain import customs, limits, rules, spec, violations
-from registry.domain.records import Category, DocumentKind, ImportMode
+from registry.domain.records import FIELDS, LISTS, REQUIRED, Category, DocumentKind, ImportMode, Kind, Spec
 from registry.domain.reference import SET_TYPES
 
 SCHEMA_ASSETS = "/schema/assets"
-
-# The tag of each route module's operations, in the order the reference lists them.
-TAGS = {
-    "registry.api.products": (
-        "Products",
-        "Product records: create, read (now or as of a moment), change, list, export.",
-    ),
-    "registry.api.filings": (
-        "Filings and history",
-        "The filing lifecycle, batch submission, periodic reviews, statistics, each record's history, the audit.",
-    ),
-    "registry.api.lookup": ("Declaration", "The declaration path: look-ups from memory and the order check."),
-    "registry.api.imports": ("Bulk import", "NDJSON and CSV uploads, upserted by SKU."),
-    "registry.api.alerts": ("Alerts and reports", "Expiry and review alerts, and the expiring report."),
-    "registry.api.reference": ("Reference data", "The customs reference sets the rules read."),
-    "registry.api.keys": ("Keys", "API keys (admin)."),
-    "registry.api.ops": ("Operations", "Liveness and readiness."),
-}
 
 
 def operation_id(handler: HTTPRouteHandler, method: str, path: list[Any]) -> str:
@@ -84,7 +67,6 @@ def config() -> OpenAPIConfig:
         ),
         contact=Contact(name="registry maintainers", url="https://example.invalid/registry"),
         license=License(name="Proprietary", identifier="LicenseRef-Proprietary"),
-        tags=[Tag(name=name, description=text) for name, text in TAGS.values()],
         use_handler_docstrings=True,
         operation_id_creator=operation_id,
         render_plugins=[
@@ -128,6 +110,8 @@ def complete(app: Litestar) -> None:
     schemas = document.components.schemas if document.components and document.components.schemas else {}
     schemas.update(_drafts(schemas))
     schemas.update(_request_schemas())
+    _answered(schemas["ProductOut"])
+    tags: dict[str, Tag] = {}
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
@@ -138,11 +122,16 @@ def complete(app: Litestar) -> None:
             for method in handler.http_methods:
                 operation = getattr(item, method.lower(), None)
                 if operation is not None:
+                    tag = tag_of(handler)
+                    if tags.setdefault(tag.name, tag) is not tag:
+                        raise ImproperlyConfiguredException(f"two route modules declare the tag {tag.name!r}")
+                    operation.tags = [tag.name]
                     _from_policy(operation, policy_of(handler), handler)
                     if method == "HEAD":  # the GET's headers without a body: no response has content
                         for response in (operation.responses or {}).values():
                             if isinstance(response, OpenAPIResponse):
                                 response.content = None
+    document.tags = list(tags.values())
 
 
 # What the headers a success carries say (a route names them in `declare(answers=…)`).
@@ -152,8 +141,15 @@ ANSWERS = {
 }
 
 
+def tag_of(handler: HTTPRouteHandler) -> Tag:
+    """The tag a route's module declares (`TAG`): its operations are listed under it."""
+    tag = getattr(sys.modules[handler.fn.__module__], "TAG", None)
+    if not isinstance(tag, Tag):
+        raise ImproperlyConfiguredException(f"{handler.fn.__module__} declares no TAG for its operations")
+    return tag
+
+
 def _from_policy(operation: Operation, policy: Policy, handler: HTTPRouteHandler) -> None:
-    operation.tags = [TAGS[handler.fn.__module__][0]]
     who = "Open: no key needed." if policy.public else f"Roles: {', '.join(sorted(policy.roles))}."
     operation.description = f"{operation.description or operation.summary or ''}\n\n{who}".strip()
     operation.summary = _first_sentence(operation.description or "") or operation.summary
@@ -341,13 +337,12 @@ _URL = S(
 _NONE = "An empty string is none, as null is."  # the optional codes: an empty CSV cell, or "" in JSON
 
 
-def _record_properties() -> dict[str, S | Reference]:
+def _formats() -> dict[str, S]:
+    """The document's statement of each format the rules check (rules.FORMATS and rules.ITEMS), from the domain's own
+    constants; a test holds the two tables to the same fields."""
     countries = sorted(country.alpha_2 for country in pycountry.countries)
     return {
         "sku": _SKU,
-        "brand": _text(limits.TEXT),
-        "name_cn": _text(limits.NAME),
-        "name_foreign": _optional_text(limits.NAME),
         "spec": S(
             type=OpenAPIType.STRING,
             max_length=limits.TEXT,
@@ -358,13 +353,8 @@ def _record_properties() -> dict[str, S | Reference]:
         "hs_code": _digits(10),
         "ciq_code": S(type=OpenAPIType.STRING, pattern="^(?:[0-9]{3})?$", description=_NONE),
         "origin_country": S(type=OpenAPIType.STRING, enum=countries, description="ISO 3166-1 alpha-2"),
-        "ingredients": S(type=OpenAPIType.ARRAY, items=_text(limits.LIST_ITEM), max_items=limits.INGREDIENTS),
         "shelf_life_months": S(type=OpenAPIType.INTEGER, minimum=1, maximum=limits.SHELF_LIFE_MONTHS),
-        "usage": _optional_text(limits.USAGE),
         "images": S(type=OpenAPIType.ARRAY, items=_URL, max_items=limits.IMAGES),
-        "documents": S(
-            type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/Document"), max_items=limits.DOCUMENTS
-        ),
         "monthly_units": S(type=OpenAPIType.INTEGER, minimum=0, maximum=limits.MONTHLY_UNITS),
         "import_mode": S(
             type=OpenAPIType.STRING,
@@ -390,20 +380,37 @@ def _record_properties() -> dict[str, S | Reference]:
     }
 
 
+def _by_kind(name: str, spec: Spec) -> S | Reference:
+    """A field's schema as its kind says, where the rules check no format of it."""
+    if spec.kind is Kind.NUMBER:
+        return S(type=OpenAPIType.INTEGER)
+    if spec.kind is Kind.TEXTS:
+        return S(type=OpenAPIType.ARRAY, items=_text(limits.LIST_ITEM), max_items=spec.items)
+    if spec.kind is Kind.DOCUMENTS:
+        return S(type=OpenAPIType.ARRAY, items=Reference("#/components/schemas/Document"), max_items=spec.items)
+    if spec.kind is Kind.CODE:
+        return S(type=OpenAPIType.STRING, max_length=limits.text_limit(name), description=_NONE)
+    return _text(limits.text_limit(name)) if spec.required else _optional_text(limits.text_limit(name))
+
+
+def _record_properties() -> dict[str, S | Reference]:
+    formats = _formats()
+    return {name: formats.get(name) or _by_kind(name, spec) for name, spec in FIELDS.items()}
+
+
 # What a record may leave out: absent or null, it is stored as null; a list absent is empty (null only in a patch).
-_LISTS = {"ingredients", "images", "documents"}
-_OPTIONAL = {
-    "name_foreign",
-    "ciq_code",
-    "shelf_life_months",
-    "usage",
-    "monthly_units",
-    "import_mode",
-    "item_record_no",
-    "gtin",
-    "declared_unit",
-    *_LISTS,
-}
+_LISTS = set(LISTS)
+_OPTIONAL = {name for name, spec in FIELDS.items() if not spec.required}
+
+
+def _answered(record: S) -> None:
+    """The record as it is answered: every field is always there, and a field every record needs is never null."""
+    properties = record.properties or {}
+    record.required = sorted(properties)
+    for name in ("sku", *REQUIRED):
+        schema = properties[name]
+        if isinstance(schema, S) and schema.one_of:
+            properties[name] = next(s for s in schema.one_of if isinstance(s, S) and s.type != OpenAPIType.NULL)
 
 
 def _drafts(generated: dict[str, Any]) -> dict[str, S]:
@@ -423,7 +430,7 @@ def _request_schemas() -> dict[str, Any]:
     patch = {
         name: _nullable(schema) if name in _OPTIONAL else schema for name, schema in record.items() if name != "sku"
     }
-    product_in = _object("ProductIn", whole, ["sku", *rules.REQUIRED_TEXT])
+    product_in = _object("ProductIn", whole, ["sku", *REQUIRED])
     product_in.description = "A whole product record: create, validate, import (a line of NDJSON, a CSV row)."
     sets, components = msgspec.json.schema_components(SET_TYPES.values(), ref_template="#/components/schemas/{name}")
     found: dict[str, Any] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import get
+from litestar.openapi.spec import Tag
 from litestar.plugins.prometheus import PrometheusController
 from litestar.types import ControllerRouterHandler
 
@@ -47,5 +48,11 @@ class Metrics(PrometheusController):
     opt = {"policy": OPEN}  # noqa: RUF012 (Litestar's own attribute)
     include_in_schema = False
 
+
+# The document's tag of this module's operations.
+TAG = Tag(
+    name="Operations",
+    description="Liveness and readiness.",
+)
 
 ROUTES: list[ControllerRouterHandler] = [health, ready, Metrics]

@@ -11,6 +11,7 @@ from litestar import Request, Response, get, patch, post, route
 from litestar.di import NamedDependency, Provide
 from litestar.enums import HttpMethod
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Tag
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
@@ -197,6 +198,12 @@ async def validate_product(data: JSONBody[ProductIn], ctx: Ctx) -> ValidationRep
     """Dry run of the full validation (field and logic rules); writes nothing."""
     return await products.validate(ctx, data)
 
+
+# The document's tag of this module's operations.
+TAG = Tag(
+    name="Products",
+    description="Product records: create, read (now or as of a moment), change, list, export.",
+)
 
 ROUTES: list[ControllerRouterHandler] = [
     create_product,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import get, put
+from litestar.openapi.spec import Tag
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
@@ -61,5 +62,11 @@ async def replace_reference(
     record re-validated against the reference in force on its day with and without it."""
     return await holds.put(ctx, name, data, actor, effective_from=effective_from, dry_run=dry_run)
 
+
+# The document's tag of this module's operations.
+TAG = Tag(
+    name="Reference data",
+    description="The customs reference sets the rules read.",
+)
 
 ROUTES: list[ControllerRouterHandler] = [list_reference, read_reference, list_editions, replace_reference]

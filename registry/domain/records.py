@@ -7,7 +7,7 @@ import re
 import unicodedata
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
@@ -85,28 +85,54 @@ class Document(Struct, forbid_unknown_fields=True, kw_only=True):
     valid_until: dt.date | None = None
 
 
+class Kind(StrEnum):
+    """What a record field holds, which says how it is normalised, stored, checked, documented and edited."""
+
+    TEXT = "text"  # a text: NFKC, inner white space collapsed, trimmed; blank is none
+    UPPER = "upper"  # the same, upper-cased (an ISO code)
+    CODE = "code"  # a code or number: NFKC alone (white space stays, and is refused); "" is none
+    NUMBER = "number"  # a whole number
+    TEXTS = "texts"  # a list of texts, each normalised as a text
+    DOCUMENTS = "documents"  # a list of documents
+
+
+class Spec(Struct, frozen=True):
+    """A record field's declaration: its kind, whether every record needs it, and (a list) how many items it may
+    hold. Every field of the record is declared once, in ProductFields (and `sku` in ProductIn): the patch, the
+    record as it is answered, normalisation, the row mapping, the text checks, the CSV columns, the OpenAPI
+    schemas and the workbench's form are derived from these declarations (a text's length is limits.text_limit)."""
+
+    kind: Kind
+    required: bool = False
+    items: int | None = None
+
+
 class ProductFields(Struct, forbid_unknown_fields=True, kw_only=True):
     """The editable fields of a product record. Presence and format are checked by the rules, not the decoder,
     so that every violation is reported at once."""
 
-    brand: str | None = None
-    name_cn: str | None = None
-    name_foreign: str | None = None
-    spec: str | None = None
-    category: str | None = None
-    hs_code: str | None = None
-    ciq_code: str | None = None
-    origin_country: str | None = None
-    ingredients: list[str] = msgspec.field(default_factory=list)
-    shelf_life_months: int | None = None
-    usage: str | None = None
-    images: list[str] = msgspec.field(default_factory=list)
-    documents: list[Document] = msgspec.field(default_factory=list)
-    monthly_units: int | None = None  # units sold a month, the catalog team's estimate: best sellers file first
-    import_mode: str | None = None  # the customs supervision mode: 1210 (bonded) or 9610 (direct mail)
-    item_record_no: str | None = None  # the bonded account-book item number (账册备案料号)
-    gtin: str | None = None  # the barcode
-    declared_unit: str | None = None  # the unit an order line counts in (瓶, 盒, 件…)
+    brand: Annotated[str | None, Spec(Kind.TEXT, required=True)] = None
+    name_cn: Annotated[str | None, Spec(Kind.TEXT, required=True)] = None
+    name_foreign: Annotated[str | None, Spec(Kind.TEXT)] = None
+    spec: Annotated[str | None, Spec(Kind.TEXT, required=True)] = None
+    category: Annotated[str | None, Spec(Kind.TEXT, required=True)] = None
+    hs_code: Annotated[str | None, Spec(Kind.CODE, required=True)] = None
+    ciq_code: Annotated[str | None, Spec(Kind.CODE)] = None
+    origin_country: Annotated[str | None, Spec(Kind.UPPER, required=True)] = None
+    ingredients: Annotated[list[str], Spec(Kind.TEXTS, items=limits.INGREDIENTS)] = msgspec.field(default_factory=list)
+    shelf_life_months: Annotated[int | None, Spec(Kind.NUMBER)] = None
+    usage: Annotated[str | None, Spec(Kind.TEXT)] = None
+    images: Annotated[list[str], Spec(Kind.TEXTS, items=limits.IMAGES)] = msgspec.field(default_factory=list)
+    documents: Annotated[list[Document], Spec(Kind.DOCUMENTS, items=limits.DOCUMENTS)] = msgspec.field(
+        default_factory=list
+    )
+    # units sold a month, the catalog team's estimate: best sellers file first
+    monthly_units: Annotated[int | None, Spec(Kind.NUMBER)] = None
+    # the customs supervision mode: 1210 (bonded) or 9610 (direct mail)
+    import_mode: Annotated[str | None, Spec(Kind.CODE)] = None
+    item_record_no: Annotated[str | None, Spec(Kind.CODE)] = None  # the bonded account-book item number (账册备案料号)
+    gtin: Annotated[str | None, Spec(Kind.CODE)] = None  # the barcode
+    declared_unit: Annotated[str | None, Spec(Kind.TEXT)] = None  # the unit an order line counts in (瓶, 盒, 件…)
 
 
 EDITABLE_FIELDS: tuple[str, ...] = ProductFields.__struct_fields__
@@ -115,30 +141,41 @@ EDITABLE_FIELDS: tuple[str, ...] = ProductFields.__struct_fields__
 class ProductIn(ProductFields, kw_only=True):
     """A whole product record as a client sends it: create, validate, import."""
 
-    sku: str | None = None
+    sku: Annotated[str | None, Spec(Kind.CODE, required=True)] = None
 
 
-class ProductPatch(Struct, forbid_unknown_fields=True, kw_only=True):
-    """Fields to change; an absent field keeps its value, null clears an optional one."""
+def _specs(struct: type[Struct]) -> dict[str, Spec]:
+    hints = get_type_hints(struct, include_extras=True)
+    return {name: next(m for m in hints[name].__metadata__ if isinstance(m, Spec)) for name in struct.__struct_fields__}
 
-    brand: str | UnsetType | None = UNSET
-    name_cn: str | UnsetType | None = UNSET
-    name_foreign: str | UnsetType | None = UNSET
-    spec: str | UnsetType | None = UNSET
-    category: str | UnsetType | None = UNSET
-    hs_code: str | UnsetType | None = UNSET
-    ciq_code: str | UnsetType | None = UNSET
-    origin_country: str | UnsetType | None = UNSET
-    ingredients: list[str] | UnsetType | None = UNSET
-    shelf_life_months: int | UnsetType | None = UNSET
-    usage: str | UnsetType | None = UNSET
-    images: list[str] | UnsetType | None = UNSET
-    documents: list[Document] | UnsetType | None = UNSET
-    monthly_units: int | UnsetType | None = UNSET
-    import_mode: str | UnsetType | None = UNSET
-    item_record_no: str | UnsetType | None = UNSET
-    gtin: str | UnsetType | None = UNSET
-    declared_unit: str | UnsetType | None = UNSET
+
+# Every field of a record and its declaration, `sku` first (the order of the CSV columns and of the document).
+FIELDS: dict[str, Spec] = {"sku": _specs(ProductIn)["sku"], **_specs(ProductFields)}
+# The fields every record needs, besides its SKU.
+REQUIRED: tuple[str, ...] = tuple(name for name, spec in FIELDS.items() if spec.required and name != "sku")
+TEXTS: tuple[str, ...] = tuple(name for name, spec in FIELDS.items() if spec.kind in (Kind.TEXT, Kind.UPPER, Kind.CODE))
+LISTS: dict[str, int] = {name: spec.items for name, spec in FIELDS.items() if spec.items is not None}
+
+if TYPE_CHECKING:
+
+    class ProductPatch(Struct):
+        """Fields to change: every field of ProductFields, absent (UNSET) unless sent, null to clear."""
+
+        def __getattr__(self, name: str) -> Any: ...
+
+else:
+    ProductPatch = msgspec.defstruct(
+        "ProductPatch",
+        [
+            (name, hint | UnsetType | None, UNSET)
+            for name, hint in get_type_hints(ProductFields).items()
+            if name in ProductFields.__struct_fields__
+        ],
+        kw_only=True,
+        forbid_unknown_fields=True,
+        module=__name__,
+    )
+    ProductPatch.__doc__ = "Fields to change; an absent field keeps its value, null clears an optional one."
 
 
 class ImportMode(StrEnum):
@@ -176,26 +213,11 @@ class Filing(Struct, kw_only=True):
     hold: Hold | None = None
 
 
-class ProductOut(Struct, kw_only=True):
+class ProductOut(ProductFields, kw_only=True):
+    """A record as it is answered: its fields (each required one present once it is stored), its SKU and what the
+    service derives and keeps beside them."""
+
     sku: str
-    brand: str
-    name_cn: str
-    name_foreign: str | None
-    spec: str
-    category: str
-    hs_code: str
-    ciq_code: str | None
-    origin_country: str
-    ingredients: list[str]
-    shelf_life_months: int | None
-    usage: str | None
-    images: list[str]
-    documents: list[Document]
-    monthly_units: int | None
-    import_mode: str | None
-    item_record_no: str | None
-    gtin: str | None
-    declared_unit: str | None
     net_content: NetContent | None
     version: int
     created_at: dt.datetime
@@ -203,51 +225,45 @@ class ProductOut(Struct, kw_only=True):
     filing: Filing
 
 
-def _normalize_optional(owner: Any, field: str) -> str | None:
-    """`owner`'s text field normalised within its limit; blank is None."""
-    value = getattr(owner, field)
-    if value is None:
-        return None
-    return normalize_text(value, limits.text_limit(field)) or None
+def _text(value: str | None, limit: int) -> str | None:
+    """A text normalised within its limit; blank is None."""
+    return None if value is None else normalize_text(value, limit) or None
 
 
 def _code(value: str | None) -> str | None:
     return None if value is None or value == "" else normalize_code(value)
 
 
+def _document(doc: Document) -> Document:
+    return Document(
+        kind=_text(doc.kind, limits.TEXT),
+        number=_text(doc.number, limits.TEXT),
+        issuer=_text(doc.issuer, limits.TEXT),
+        valid_from=doc.valid_from,
+        valid_until=doc.valid_until,
+    )
+
+
+def normal(name: str, value: Any) -> Any:
+    """A field's value as it is checked and stored, as its kind says."""
+    kind = FIELDS[name].kind
+    if kind is Kind.TEXT:
+        return _text(value, limits.text_limit(name))
+    if kind is Kind.UPPER:
+        text = _text(value, limits.text_limit(name))
+        return text.upper() if text else None
+    if kind is Kind.CODE:
+        return _code(value)
+    if kind is Kind.TEXTS:
+        return [normalize_text(item, limits.LIST_ITEM) for item in value]
+    if kind is Kind.DOCUMENTS:
+        return [_document(doc) for doc in value]
+    return value
+
+
 def normalize(record: ProductIn) -> ProductIn:
     """The record with every text normalised; codes upper-cased where the standard is upper case."""
-    country = _normalize_optional(record, "origin_country")
-    return ProductIn(
-        sku=_code(record.sku),
-        brand=_normalize_optional(record, "brand"),
-        name_cn=_normalize_optional(record, "name_cn"),
-        name_foreign=_normalize_optional(record, "name_foreign"),
-        spec=_normalize_optional(record, "spec"),
-        category=_normalize_optional(record, "category"),
-        hs_code=_code(record.hs_code),
-        ciq_code=_code(record.ciq_code),
-        origin_country=country.upper() if country else None,
-        ingredients=[normalize_text(item, limits.LIST_ITEM) for item in record.ingredients],
-        shelf_life_months=record.shelf_life_months,
-        usage=_normalize_optional(record, "usage"),
-        images=[normalize_text(url, limits.LIST_ITEM) for url in record.images],
-        documents=[
-            Document(
-                kind=_normalize_optional(doc, "kind"),
-                number=_normalize_optional(doc, "number"),
-                issuer=_normalize_optional(doc, "issuer"),
-                valid_from=doc.valid_from,
-                valid_until=doc.valid_until,
-            )
-            for doc in record.documents
-        ],
-        monthly_units=record.monthly_units,
-        import_mode=_code(record.import_mode),
-        item_record_no=_code(record.item_record_no),
-        gtin=_code(record.gtin),
-        declared_unit=_normalize_optional(record, "declared_unit"),
-    )
+    return ProductIn(**{name: normal(name, getattr(record, name)) for name in FIELDS})
 
 
 def apply_patch(record: ProductIn, patch: ProductPatch) -> ProductIn:

@@ -11,12 +11,10 @@ from typing import IO, Any, NamedTuple
 import msgspec
 
 from registry.domain.errors import ValidationFailed
-from registry.domain.records import ProductIn
+from registry.domain.records import FIELDS, Kind, ProductIn
 from registry.domain.violations import Violation, from_msgspec_error
 
-CSV_FIELDS: tuple[str, ...] = ("sku", *(name for name in ProductIn.__struct_fields__ if name != "sku"))
-LIST_FIELDS = frozenset({"ingredients", "images"})
-INT_FIELDS = frozenset({"shelf_life_months", "monthly_units"})
+CSV_FIELDS: tuple[str, ...] = tuple(FIELDS)  # a column per field, `sku` first
 SEPARATOR = "|"
 
 _ndjson = msgspec.json.Decoder(ProductIn)
@@ -166,42 +164,72 @@ def from_csv(header: list[str], cells: list[str]) -> ProductIn:
     raw: dict[str, Any] = {}
     for name, escaped in zip(header, cells, strict=True):
         cell = unescape_cell(escaped)
-        if cell == "":
-            continue
-        if name in LIST_FIELDS:
-            raw[name] = cell.split(SEPARATOR)
-        elif name == "documents":
+        if cell != "":
             try:
-                raw[name] = msgspec.json.decode(cell)
-            except msgspec.DecodeError as exc:
-                raise RowError(Violation("/documents", "format.json", "documents is a JSON array"), sku) from exc
-        elif name in INT_FIELDS:
-            try:
-                raw[name] = int(cell)
+                raw[name] = _read_cell(FIELDS[name].kind, cell)
             except ValueError as exc:
-                raise RowError(Violation(f"/{name}", "type", "a whole number"), sku) from exc
-        else:
-            raw[name] = cell
+                raise RowError(_unreadable(name), sku) from exc
     try:
         return msgspec.convert(raw, ProductIn)
     except msgspec.ValidationError as exc:
         raise RowError(from_msgspec_error(exc), sku) from exc
 
 
+def _unreadable(name: str) -> Violation:
+    """A cell its field's kind cannot read."""
+    if FIELDS[name].kind is Kind.DOCUMENTS:
+        return Violation(f"/{name}", "format.json", f"{name} is a JSON array")
+    return Violation(f"/{name}", "type", "a whole number")
+
+
+def _read_cell(kind: Kind, cell: str) -> Any:
+    """A cell as its field's kind reads it (ValueError when it cannot)."""
+    if kind is Kind.TEXTS:
+        return split_items(cell)
+    if kind is Kind.DOCUMENTS:
+        try:
+            return msgspec.json.decode(cell)
+        except msgspec.DecodeError as exc:
+            raise ValueError(cell) from exc
+    return int(cell) if kind is Kind.NUMBER else cell
+
+
 def to_csv_row(record: ProductIn) -> list[str]:
     values = msgspec.to_builtins(record)
-    row = []
-    for name in CSV_FIELDS:
-        value = values.get(name)
-        if value is None:
-            row.append("")
-        elif name in LIST_FIELDS:
-            row.append(SEPARATOR.join(value))
-        elif name == "documents":
-            row.append(msgspec.json.encode(value).decode() if value else "")
+    return [_cell(FIELDS[name].kind, values.get(name)) for name in CSV_FIELDS]
+
+
+def _cell(kind: Kind, value: Any) -> str:
+    if value is None:
+        return ""
+    if kind is Kind.TEXTS:
+        return join_items(value)
+    if kind is Kind.DOCUMENTS:
+        return msgspec.json.encode(value).decode() if value else ""
+    return str(value)
+
+
+def join_items(items: list[str]) -> str:
+    """A list as one cell: its items `|`-separated, a `|` or `\\` within an item written `\\|` or `\\\\`."""
+    return SEPARATOR.join(item.replace("\\", "\\\\").replace(SEPARATOR, "\\" + SEPARATOR) for item in items)
+
+
+def split_items(cell: str) -> list[str]:
+    """The items of a list cell (join_items read back); a `\\` before any other character is kept as it is."""
+    items: list[str] = []
+    item: list[str] = []
+    chars = iter(cell)
+    for ch in chars:
+        if ch == "\\":
+            after = next(chars, "")
+            item.append(after if after in (SEPARATOR, "\\") else ch + after)
+        elif ch == SEPARATOR:
+            items.append("".join(item))
+            item = []
         else:
-            row.append(str(value))
-    return row
+            item.append(ch)
+    items.append("".join(item))
+    return items
 
 
 def csv_line(cells: list[str]) -> str:

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from registry.domain import customs, limits
 from registry.domain.ingredients import Banned, Verdict
-from registry.domain.records import ImportMode, NetContent, ProductIn, brand_key, is_digits
+from registry.domain.records import (
+    LISTS,
+    REQUIRED,
+    TEXTS,
+    Document,
+    ImportMode,
+    NetContent,
+    ProductIn,
+    brand_key,
+    is_digits,
+)
 from registry.domain.reference import CATEGORIES, DOCUMENT_KINDS, Reference, TaxRate, is_country
 from registry.domain.spec import SPEC_UNIT, net_content
 from registry.domain.tax import SPECIFIC_UNITS, rate_row
@@ -17,118 +29,120 @@ from registry.domain.violations import Violation, err, pointer, text_problems
 # Matched with fullmatch: `$` would let a final newline through.
 SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 IMPORT_MODES = frozenset(mode.value for mode in ImportMode)
-REQUIRED_TEXT = ("brand", "name_cn", "spec", "category", "hs_code", "origin_country")
-TEXT_FIELDS = (
-    "sku",
-    "brand",
-    "name_cn",
-    "name_foreign",
-    "spec",
-    "category",
-    "hs_code",
-    "ciq_code",
-    "usage",
-    "import_mode",
-    "item_record_no",
-    "gtin",
-    "declared_unit",
-)
-LIST_LIMITS = {"ingredients": limits.INGREDIENTS, "images": limits.IMAGES, "documents": limits.DOCUMENTS}
+REQUIRED_TEXT = REQUIRED  # every record needs these besides its SKU (records.FIELDS declares which)
+
+
+class Format(NamedTuple):
+    """A present value's format: the check it must pass, and the violation when it does not."""
+
+    ok: Callable[[Any], object]
+    code: str
+    message: str
+
+
+# Each field's format (a field without a row is free text, checked for its length and unseen characters only).
+FORMATS: dict[str, Format] = {
+    "sku": Format(SKU.fullmatch, "format.sku", "1–64 characters: letters, digits, '.', '_' or '-', not first"),
+    "spec": Format(
+        SPEC_UNIT.search, "format.spec_unit", "the spec must state a quantity with a unit, e.g. 120g or 2×50ml"
+    ),
+    "category": Format(
+        CATEGORIES.__contains__, "format.category", f"unknown category; one of {', '.join(sorted(CATEGORIES))}"
+    ),
+    "hs_code": Format(lambda v: is_digits(v, 10), "format.hs_code", "the HS code is exactly 10 ASCII digits 0-9"),
+    "ciq_code": Format(lambda v: is_digits(v, 3), "format.ciq_code", "the CIQ code is exactly 3 ASCII digits 0-9"),
+    "origin_country": Format(is_country, "format.country", "the origin is an ISO 3166-1 alpha-2 code such as JP"),
+    "shelf_life_months": Format(
+        lambda v: 0 < v <= limits.SHELF_LIFE_MONTHS,
+        "format.range",
+        f"the shelf life is a whole number of months from 1 to {limits.SHELF_LIFE_MONTHS}",
+    ),
+    "monthly_units": Format(
+        lambda v: 0 <= v <= limits.MONTHLY_UNITS,
+        "format.range",
+        f"monthly units are a whole number from 0 to {limits.MONTHLY_UNITS:,}",
+    ),
+    "import_mode": Format(IMPORT_MODES.__contains__, "format.import_mode", "1210 (bonded) or 9610 (direct mail)"),
+    "item_record_no": Format(
+        customs.ITEM_RECORD_NO.fullmatch,
+        "format.item_record_no",
+        "1–30 characters: ASCII letters, digits, '.', '_' or '-'",
+    ),
+    "gtin": Format(
+        customs.is_gtin, "format.gtin", "a GTIN is 8, 12, 13 or 14 ASCII digits ending in its GS1 check digit"
+    ),
+    "declared_unit": Format(
+        lambda v: v in customs.units(),
+        "format.declared_unit",
+        "not a customs unit; one such as 瓶, 盒, 件, 罐, 支, 袋, 片",
+    ),
+}
+# What each item of a list must be (besides a text within limits.LIST_ITEM): the check and the violation.
+ITEMS: dict[str, Format] = {
+    "ingredients": Format(bool, "required", "an ingredient may not be blank"),
+    "images": Format(lambda url: _is_http_url(url), "format.url", "an image is an http(s) URL"),
+}
 
 
 def check_fields(record: ProductIn) -> list[Violation]:
     """Field validation, on every write: presence and format of each field, every violation at once."""
     found: list[Violation] = []
-    for name in TEXT_FIELDS:
+    for name in TEXTS:
         value = getattr(record, name)
         if value is not None:
             found += text_problems(value, limits.text_limit(name), name)
-    for name, most in LIST_LIMITS.items():
+    for name, most in LISTS.items():
         if len(getattr(record, name)) > most:
             found.append(err(pointer(name), "format.too_many", f"at most {most} {name}"))
-    for name in ("ingredients", "images"):
+    for name in ITEMS:
         for i, item in enumerate(getattr(record, name)):
             found += text_problems(item, limits.LIST_ITEM, name, i)
     for i, doc in enumerate(record.documents):
-        for name in ("kind", "number", "issuer"):
-            value = getattr(doc, name)
-            if value is not None:
-                found += text_problems(value, limits.TEXT, "documents", i, name)
-        for name in ("valid_from", "valid_until"):
-            day = getattr(doc, name)
-            if day is not None and not limits.FIRST_DAY <= day <= limits.LAST_DAY:
-                found.append(err(pointer("documents", i, name), "format.date", "a date lies in years 1900–9999"))
-    if record.sku is None:
-        found.append(err("/sku", "required", "sku is required"))
-    elif not SKU.fullmatch(record.sku):
-        found.append(err("/sku", "format.sku", "1–64 characters: letters, digits, '.', '_' or '-', not first"))
-    for name in REQUIRED_TEXT:
+        found += _document_texts(doc, i)
+    for name in ("sku", *REQUIRED):
         if getattr(record, name) is None:
-            found.append(err(pointer(name), "required", f"{name} is required and may not be blank"))
-    if record.spec is not None and not SPEC_UNIT.search(record.spec):
-        found.append(
-            err("/spec", "format.spec_unit", "the spec must state a quantity with a unit, e.g. 120g or 2×50ml")
-        )
-    if record.category is not None and record.category not in CATEGORIES:
-        found.append(err("/category", "format.category", f"unknown category; one of {', '.join(sorted(CATEGORIES))}"))
-    if record.hs_code is not None and not is_digits(record.hs_code, 10):
-        found.append(err("/hs_code", "format.hs_code", "the HS code is exactly 10 ASCII digits 0-9"))
-    if record.ciq_code is not None and not is_digits(record.ciq_code, 3):
-        found.append(err("/ciq_code", "format.ciq_code", "the CIQ code is exactly 3 ASCII digits 0-9"))
-    if record.origin_country is not None and not is_country(record.origin_country):
-        found.append(err("/origin_country", "format.country", "the origin is an ISO 3166-1 alpha-2 code such as JP"))
-    if record.shelf_life_months is not None and not 0 < record.shelf_life_months <= limits.SHELF_LIFE_MONTHS:
-        found.append(
-            err(
-                "/shelf_life_months",
-                "format.range",
-                f"the shelf life is a whole number of months from 1 to {limits.SHELF_LIFE_MONTHS}",
-            )
-        )
-    if record.monthly_units is not None and not 0 <= record.monthly_units <= limits.MONTHLY_UNITS:
-        found.append(
-            err(
-                "/monthly_units", "format.range", f"monthly units are a whole number from 0 to {limits.MONTHLY_UNITS:,}"
-            )
-        )
-    if record.import_mode is not None and record.import_mode not in IMPORT_MODES:
-        found.append(err("/import_mode", "format.import_mode", "1210 (bonded) or 9610 (direct mail)"))
-    if record.item_record_no is not None and not customs.ITEM_RECORD_NO.fullmatch(record.item_record_no):
-        found.append(
-            err("/item_record_no", "format.item_record_no", "1–30 characters: ASCII letters, digits, '.', '_' or '-'")
-        )
-    if record.gtin is not None and not customs.is_gtin(record.gtin):
-        found.append(
-            err("/gtin", "format.gtin", "a GTIN is 8, 12, 13 or 14 ASCII digits ending in its GS1 check digit")
-        )
-    if record.declared_unit is not None and record.declared_unit not in customs.units():
-        found.append(
-            err("/declared_unit", "format.declared_unit", "not a customs unit; one such as 瓶, 盒, 件, 罐, 支, 袋, 片")
-        )
-    for i, ingredient in enumerate(record.ingredients):
-        if not ingredient:
-            found.append(err(pointer("ingredients", i), "required", "an ingredient may not be blank"))
-    for i, url in enumerate(record.images):
-        if not _is_http_url(url):
-            found.append(err(pointer("images", i), "format.url", "an image is an http(s) URL"))
+            message = "sku is required" if name == "sku" else f"{name} is required and may not be blank"
+            found.append(err(pointer(name), "required", message))
+    for name, rule in FORMATS.items():
+        value = getattr(record, name)
+        if value is not None and not rule.ok(value):
+            found.append(err(pointer(name), rule.code, rule.message))
+    for name, rule in ITEMS.items():
+        for i, item in enumerate(getattr(record, name)):
+            if not rule.ok(item):
+                found.append(err(pointer(name, i), rule.code, rule.message))
     for i, doc in enumerate(record.documents):
-        if doc.kind is None:
-            found.append(err(pointer("documents", i, "kind"), "required", "the document kind is required"))
-        elif doc.kind not in DOCUMENT_KINDS:
-            found.append(
-                err(
-                    pointer("documents", i, "kind"),
-                    "format.document_kind",
-                    f"unknown document kind; one of {', '.join(sorted(DOCUMENT_KINDS))}",
-                )
-            )
-        for name in ("number", "valid_from", "valid_until"):
-            if getattr(doc, name) is None:
-                found.append(err(pointer("documents", i, name), "required", f"the document {name} is required"))
-        if doc.valid_from is not None and doc.valid_until is not None and doc.valid_until < doc.valid_from:
-            found.append(
-                err(pointer("documents", i, "valid_until"), "documents.dates", "valid_until is before valid_from")
-            )
+        found += _document_fields(doc, i)
+    return found
+
+
+def _document_texts(doc: Document, i: int) -> list[Violation]:
+    found: list[Violation] = []
+    for name in ("kind", "number", "issuer"):
+        value = getattr(doc, name)
+        if value is not None:
+            found += text_problems(value, limits.TEXT, "documents", i, name)
+    for name in ("valid_from", "valid_until"):
+        day = getattr(doc, name)
+        if day is not None and not limits.FIRST_DAY <= day <= limits.LAST_DAY:
+            found.append(err(pointer("documents", i, name), "format.date", "a date lies in years 1900–9999"))
+    return found
+
+
+def _document_fields(doc: Document, i: int) -> list[Violation]:
+    found: list[Violation] = []
+    if doc.kind is None:
+        found.append(err(pointer("documents", i, "kind"), "required", "the document kind is required"))
+    elif doc.kind not in DOCUMENT_KINDS:
+        kinds = ", ".join(sorted(DOCUMENT_KINDS))
+        found.append(
+            err(pointer("documents", i, "kind"), "format.document_kind", f"unknown document kind; one of {kinds}")
+        )
+    for name in ("number", "valid_from", "valid_until"):
+        if getattr(doc, name) is None:
+            found.append(err(pointer("documents", i, name), "required", f"the document {name} is required"))
+    if doc.valid_from is not None and doc.valid_until is not None and doc.valid_until < doc.valid_from:
+        found.append(err(pointer("documents", i, "valid_until"), "documents.dates", "valid_until is before valid_from"))
     return found
 
 

@@ -17,10 +17,12 @@ from sqlalchemy.orm import InstrumentedAttribute
 from registry.domain import rules
 from registry.domain.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from registry.domain.records import (
+    FIELDS,
     Category,
     Document,
     Filing,
     Hold,
+    Kind,
     ProductIn,
     ProductOut,
     ProductPatch,
@@ -95,28 +97,16 @@ class ValidationReport(msgspec.Struct, omit_defaults=True):
 
 
 def to_record(row: Product | Row[Any]) -> ProductIn:
-    """The record a product row holds (a mapped product, or a row of the product table's columns)."""
-    return ProductIn(
-        sku=row.sku,
-        brand=row.brand,
-        name_cn=row.name_cn,
-        name_foreign=row.name_foreign,
-        spec=row.spec,
-        category=row.category,
-        hs_code=row.hs_code,
-        ciq_code=row.ciq_code,
-        origin_country=row.origin_country,
-        ingredients=list(row.ingredients),
-        shelf_life_months=row.shelf_life_months,
-        usage=row.usage,
-        images=list(row.images),
-        documents=msgspec.convert(row.documents, list[Document]),
-        monthly_units=row.monthly_units,
-        import_mode=row.import_mode,
-        item_record_no=row.item_record_no,
-        gtin=row.gtin,
-        declared_unit=row.declared_unit,
-    )
+    """The record a product row holds (a mapped product, or a row of the product table's columns): each field of
+    the record from the column of its name."""
+    return ProductIn(**{name: _stored(spec.kind, getattr(row, name)) for name, spec in FIELDS.items()})
+
+
+def _stored(kind: Kind, value: Any) -> Any:
+    """A column's value as the record holds it: its own lists, documents as structs."""
+    if kind is Kind.DOCUMENTS:
+        return msgspec.convert(value, list[Document])
+    return list(value) if kind is Kind.TEXTS else value
 
 
 def write_terms(row: Product, terms: Terms) -> None:

@@ -44,7 +44,16 @@ from registry.domain.errors import (
     ValidationFailed,
 )
 from registry.domain.lifecycle import Action, ActionIn
-from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status
+from registry.domain.records import (
+    EDITABLE_FIELDS,
+    FIELDS,
+    Category,
+    Kind,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    Status,
+)
 from registry.domain.violations import Violation
 from registry.services import alerts, filings, history, products, reports, sessions, stats
 from registry.services.context import Context
@@ -69,9 +78,9 @@ PAGE = 50
 DONE = frozenset({"correct", *(f"act_{action.value}" for action in Action)})  # what a change's notice may name
 # The fields a catalog team corrects on an unfiled record's page: every field PATCH takes but the documents
 # (structured; the API and imports carry them). Lists are edited one item a line, numbers as digits.
-EDITABLE = tuple(name for name in ProductPatch.__struct_fields__ if name != "documents")
-LISTS = frozenset({"ingredients", "images"})
-NUMBERS = frozenset({"shelf_life_months", "monthly_units"})
+EDITABLE = tuple(name for name in EDITABLE_FIELDS if FIELDS[name].kind is not Kind.DOCUMENTS)
+LISTS = frozenset(name for name in EDITABLE if FIELDS[name].kind is Kind.TEXTS)
+NUMBERS = frozenset(name for name in EDITABLE if FIELDS[name].kind is Kind.NUMBER)
 TEMPLATES = Path(str(importlib.resources.files("registry.web").joinpath("templates")))
 STATIC = Path(str(importlib.resources.files("registry.web").joinpath("static")))
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 import httpx
 import pytest
 from litestar import Litestar, get
+from litestar.routes import HTTPRoute
 from sqlalchemy import select
 
 from registry.api.policy import policy_of
+from registry.app import create_app
+from registry.config import Settings
+from registry.domain import lifecycle
+from registry.domain.lifecycle import Action
 from registry.domain.roles import Role
 from registry.models import ApiKey
 from tests.api.conftest import Auth
@@ -19,17 +26,50 @@ Client = httpx.AsyncClient
 ROLES = tuple(Role)
 OPEN = {"/health", "/ready", "/metrics"}
 
-# (method, path, body, roles that may)
-MATRIX = [
-    ("POST", "/v1/products", sk2(sku="NEW-1"), {"catalog", "admin"}),
-    ("GET", "/v1/products", None, {"catalog", "reviewer", "auditor", "admin"}),
-    ("GET", "/v1/products/SK2-FTE-230", None, {"catalog", "reviewer", "auditor", "admin"}),
-    ("PATCH", "/v1/products/SK2-FTE-230", {"usage": "早晚"}, {"catalog", "admin"}),
-    ("POST", "/v1/products:validate", sk2(), {"catalog", "reviewer", "admin"}),
-    ("GET", "/v1/reference", None, {"catalog", "reviewer", "auditor", "admin"}),
-    ("GET", "/v1/reference/brands", None, {"catalog", "reviewer", "auditor", "admin"}),
-    ("PUT", "/v1/reference/positive-list", [{"tariff_line": "33049900"}], {"admin"}),
-]
+DOCUMENT = json.loads((Path(__file__).parents[2] / "openapi" / "openapi.json").read_text())
+# A value for each path parameter: the sample record's, or one that names nothing (the role is checked first).
+SAMPLES = {
+    "sku": "SK2-FTE-230",
+    "action": "submit",
+    "filing_no": "2025110201",
+    "name": "brands",
+    "key_id": "k00000000000",
+    "alert_id": "1",
+}
+
+
+def _matrix() -> list[tuple[str, str, str, frozenset[str]]]:
+    """(method, path template, path, the roles that may): every API route, from its own declaration."""
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", scheduler=False))
+    cases = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/v1/"):
+            continue
+        for handler in route.route_handlers:
+            roles = policy_of(handler).roles
+            for method in sorted(str(m) for m in handler.http_methods - {"OPTIONS", "HEAD"}):
+                if "{action}" in route.path_format:  # a filing action: the route's roles, as the lifecycle grants each
+                    for action in Action:
+                        may = frozenset(r for r in roles if lifecycle.may(r, action))
+                        path = route.path_format.format(**{**SAMPLES, "action": action.value})
+                        cases.append((method, route.path_format, path, may))
+                    continue
+                cases.append((method, route.path_format, route.path_format.format(**SAMPLES), roles))
+    return cases
+
+
+MATRIX = _matrix()
+
+
+def test_the_matrix_covers_every_operation_of_the_document() -> None:
+    operations = {
+        (method.upper(), path)
+        for path, item in DOCUMENT["paths"].items()
+        if path.startswith("/v1/")
+        for method in item
+        if method != "head"
+    }
+    assert operations == {(method, template) for method, template, _, _ in MATRIX}
 
 
 def test_every_route_is_guarded_or_deliberately_open(app: Litestar) -> None:
@@ -45,9 +85,12 @@ def test_every_route_is_guarded_or_deliberately_open(app: Litestar) -> None:
                 assert policy.roles, f"{route.path} {handler.http_methods} names no roles"
 
 
-@pytest.mark.parametrize(("method", "path", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-async def test_roles(client: Client, auth: Auth, method: str, path: str, body: object, allowed: set[str]) -> None:
+@pytest.mark.parametrize(("method", "template", "path", "allowed"), MATRIX, ids=[f"{m} {p}" for m, _, p, _ in MATRIX])
+async def test_roles(
+    client: Client, auth: Auth, method: str, template: str, path: str, allowed: frozenset[str]
+) -> None:
     await client.post("/v1/products", json=sk2(), headers=auth("catalog"))
+    body: dict[str, object] | None = {} if method in ("POST", "PUT", "PATCH") else None
     anonymous = await client.request(method, path, json=body)
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"] == "application/problem+json"
