@@ -14,8 +14,8 @@ from litestar.types import ControllerRouterHandler
 from registry.api.auth import Actor, Ctx
 from registry.api.etag import etag, expected_version
 from registry.api.lookup import SkusIn
-from registry.api.openapi import YEARS
 from registry.api.policy import JSON, declare, json_body
+from registry.api.schemas import YEARS
 from registry.domain import limits
 from registry.domain.errors import NotFound
 from registry.domain.lifecycle import Action, ActionIn, ReviewIn

@@ -18,8 +18,8 @@ from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
 from registry.api.etag import CACHE_CONTROL, etag, expected_version, not_modified
-from registry.api.openapi import YEARS
 from registry.api.policy import CSV_TYPE, JSON, Cursor, Format, declare, json_body, wants_csv
+from registry.api.schemas import YEARS
 from registry.domain import limits
 from registry.domain.errors import BadRequest
 from registry.domain.records import Category, ProductIn, ProductOut, ProductPatch, Status

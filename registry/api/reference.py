@@ -11,8 +11,8 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.api.auth import Actor, Ctx
-from registry.api.openapi import YEARS
 from registry.api.policy import declare, json_body
+from registry.api.schemas import YEARS
 from registry.domain.reference import SET_NAMES
 from registry.domain.roles import READERS
 from registry.services import holds, reference

@@ -146,7 +146,13 @@ class ProductIn(ProductFields, kw_only=True):
 
 def _specs(struct: type[Struct]) -> dict[str, Spec]:
     hints = get_type_hints(struct, include_extras=True)
-    return {name: next(m for m in hints[name].__metadata__ if isinstance(m, Spec)) for name in struct.__struct_fields__}
+    specs = {}
+    for name in struct.__struct_fields__:
+        found = [m for m in getattr(hints[name], "__metadata__", ()) if isinstance(m, Spec)]
+        if len(found) != 1:
+            raise TypeError(f"{struct.__name__}.{name} declares no Spec: annotate it as Annotated[type, Spec(...)]")
+        specs[name] = found[0]
+    return specs
 
 
 # Every field of a record and its declaration, `sku` first (the order of the CSV columns and of the document).

@@ -9,6 +9,7 @@ import hashlib
 import importlib.resources
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -289,16 +290,27 @@ def from_csv(name: str, text: str) -> Any:
             entries.append(entry)
     if name == "tax-rates":
         for entry in entries:
-            entry.setdefault("prefix", "")  # the default row's prefix is the empty cell
-            specific = entry.pop("specific_per", ""), entry.pop("specific_amount", "")
-            if any(specific):
-                entry["specific"] = {"per": specific[0], "amount": specific[1]}
-            per, price = entry.pop("threshold_per", ""), entry.pop("threshold_price", "")
-            if per or price:
-                pairs = list(zip(per.split("|"), price.split("|"), strict=False))
-                entry["threshold"] = [{"per": p.strip(), "price": v.strip()} for p, v in pairs]
+            _tax_rate_columns(entry)
     if name not in ("categories", "required-documents", "banned-ingredients"):
         return entries
+    return _by_category(name, entries)
+
+
+def _tax_rate_columns(entry: dict[str, Any]) -> None:
+    """A tax-rates row's flat columns as the entry's fields: the default row's empty prefix, the specific rate, the
+    thresholds."""
+    entry.setdefault("prefix", "")  # the default row's prefix is the empty cell
+    specific = entry.pop("specific_per", ""), entry.pop("specific_amount", "")
+    if any(specific):
+        entry["specific"] = {"per": specific[0], "amount": specific[1]}
+    per, price = entry.pop("threshold_per", ""), entry.pop("threshold_price", "")
+    if per or price:
+        pairs = list(zip(per.split("|"), price.split("|"), strict=False))
+        entry["threshold"] = [{"per": p.strip(), "price": v.strip()} for p, v in pairs]
+
+
+def _by_category(name: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A keyed set's rows (each with its `category` column) as the set keyed by category."""
     keyed: dict[str, Any] = {}
     for entry in entries:
         category = entry.pop("category", "")
@@ -378,123 +390,162 @@ def check_set(name: str, data: Any) -> list[Violation]:
         return [_decoding_error(name, data, exc)]
     if not entry_count(data):
         return [Violation("", "reference.empty", f"an edition of {name} holds at least one entry; none was sent")]
-    problems: list[Violation] = _texts(data)
+    problems = _Problems(_texts(data))
+    _CHECKERS[name](value, problems)
+    return list(problems)
 
-    def bad(pointer: str, code: str, message: str) -> None:
-        problems.append(Violation(pointer, code, message))
 
-    def check_prefix(pointer: str, prefix: str, lengths: range) -> None:
+class _Problems(list[Violation]):
+    """The violations of an edition, with the checks its sets share."""
+
+    def bad(self, pointer: str, code: str, message: str) -> None:
+        self.append(Violation(pointer, code, message))
+
+    def prefix(self, pointer: str, prefix: str, lengths: range) -> None:
         if not (_DIGITS.fullmatch(prefix) and len(prefix) in lengths):
-            bad(pointer, "format.hs_prefix", f"expected {lengths.start}–{lengths.stop - 1} digits")
+            self.bad(pointer, "format.hs_prefix", f"expected {lengths.start}–{lengths.stop - 1} digits")
 
-    def check_category(pointer: str, category: str) -> None:
+    def category(self, pointer: str, category: str) -> None:
         if category not in CATEGORIES:
-            bad(pointer, "format.category", f"unknown category {category!r}")
+            self.bad(pointer, "format.category", f"unknown category {category!r}")
 
-    if name == "categories":
-        for category, rule in value.items():
-            check_category(f"/{category}", category)
-            for i, prefix in enumerate(rule.hs_prefixes):
-                check_prefix(f"/{category}/hs_prefixes/{i}", prefix, range(2, 11))
-            for i, required in enumerate(rule.required_fields):
-                if required not in EDITABLE_FIELDS:
-                    bad(f"/{category}/required_fields/{i}", "format.field", f"unknown field {required!r}")
-    elif name == "prohibited":
-        for i, entry in enumerate(value):
-            check_prefix(f"/{i}/prefix", entry.prefix, range(2, 11))
-            if not normalize_text(entry.reason):
-                bad(f"/{i}/reason", "required", "a reason is required")
-            for j, country in enumerate(entry.origin):
-                if not is_country(country):
-                    bad(f"/{i}/origin/{j}", "format.country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
-    elif name == "tariff-codes":
-        seen: set[str] = set()
-        for i, entry in enumerate(value):
-            for where, code in (
-                (f"/{i}/code", entry.code),
-                *((f"/{i}/successors/{j}", c) for j, c in enumerate(entry.successors)),
-            ):
-                if not is_digits(code, 10):
-                    bad(where, "format.hs_code", "a tariff code is exactly 10 ASCII digits 0-9")
-            if entry.code in seen:
-                bad(f"/{i}/code", "format.duplicate", f"{entry.code} is listed twice")
-            seen.add(entry.code)
-            if entry.retired_on is not None and not limits.FIRST_DAY <= entry.retired_on <= limits.LAST_DAY:
-                bad(f"/{i}/retired_on", "format.date", "a date lies in years 1900–9999")
-            if entry.successors and entry.retired_on is None:
-                bad(f"/{i}/successors", "format.field", "successors are named for a retired code (retired_on)")
-    elif name == "positive-list":
-        for i, line in enumerate(value):
-            check_prefix(f"/{i}/tariff_line", line.tariff_line, range(8, 9))
-            if line.effective_from and line.effective_to and line.effective_to < line.effective_from:
-                bad(f"/{i}/effective_to", "format.date", "effective_to is before effective_from")
-            for part in ("effective_from", "effective_to"):
-                day = getattr(line, part)
-                if day is not None and not limits.FIRST_DAY <= day <= limits.LAST_DAY:
-                    bad(f"/{i}/{part}", "format.date", "a date lies in years 1900–9999")
-    elif name == "banned-ingredients":
-        for category, entries in value.items():
-            check_category(f"/{category}", category)
-            for i, entry in enumerate(entries):
-                name = entry if isinstance(entry, str) else entry.name
-                where = f"/{category}/{i}" + ("" if isinstance(entry, str) else "/name")
-                if not normalize_text(name):
-                    bad(where, "required", "an ingredient name is required")
-                for j, number in enumerate([] if isinstance(entry, str) else entry.cas):
-                    if not CAS.fullmatch(number):
-                        bad(f"/{category}/{i}/cas/{j}", "format.cas", "a CAS number: 2–7 digits, 2 digits, 1 digit")
-    elif name == "brands":
-        for i, entry in enumerate(value):
-            if not brand_key(entry.brand):
-                bad(f"/{i}/brand", "required", "a brand name is required")
-            if not entry.countries:
-                bad(f"/{i}/countries", "required", "at least one country is required")
-            for j, country in enumerate(entry.countries):
-                if not is_country(country):
-                    bad(f"/{i}/countries/{j}", "format.country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
-    elif name == "required-documents":
-        for category, kinds in value.items():
-            check_category(f"/{category}", category)
-            for i, kind in enumerate(kinds):
-                if kind not in DOCUMENT_KINDS:
-                    bad(f"/{category}/{i}", "format.document_kind", f"unknown document kind {kind!r}")
-    elif name == "tax-rates":
-        prefixes = [rate.prefix for rate in value]
-        if "" not in prefixes:
-            bad("", "tax.no_default", 'a default rate with prefix "" is required')
-        for i, rate in enumerate(value):
-            check_prefix(f"/{i}/prefix", rate.prefix, range(0, 11))
-            fractions = True
-            for part in ("vat", "consumption_tax"):
-                if not is_rate(getattr(rate, part)):
-                    fractions = False
-                    bad(
-                        f"/{i}/{part}", "range.rate", "a rate is a fraction from 0 up to, not including, 1, to 4 places"
-                    )
-            per = [threshold.per for threshold in rate.thresholds]
-            if len(per) != len(set(per)):
-                bad(f"/{i}/threshold", "format.threshold", "one threshold for each of ml, g and piece at most")
-            for j, threshold in enumerate(rate.thresholds):
-                where = f"/{i}/threshold" + (f"/{j}" if isinstance(rate.threshold, list) else "")
-                if not is_price(threshold.price):
-                    bad(f"{where}/price", "format.price", "a price in CNY > 0 and < 10⁸, to the fen at most")
-            if rate.thresholds and not rate.consumption_tax:
-                bad(f"/{i}/consumption_tax", "format.threshold", "a threshold says from when a consumption tax applies")
-            if rate.specific is not None and not is_amount(rate.specific.amount):
-                bad(f"/{i}/specific/amount", "format.price", "CNY per L or kg > 0 and < 10⁸, to 4 places at most")
-            if fractions and composite_rate(rate.vat, rate.consumption_tax) > 1:
-                bad(
-                    f"/{i}", "range.rate", "the composite rate 0.7 × (VAT + CT) / (1 − CT) of these rates is over 100 %"
+
+def _check_categories(value: Any, out: _Problems) -> None:
+    for category, rule in value.items():
+        out.category(f"/{category}", category)
+        for i, prefix in enumerate(rule.hs_prefixes):
+            out.prefix(f"/{category}/hs_prefixes/{i}", prefix, range(2, 11))
+        for i, required in enumerate(rule.required_fields):
+            if required not in EDITABLE_FIELDS:
+                out.bad(f"/{category}/required_fields/{i}", "format.field", f"unknown field {required!r}")
+
+
+def _check_prohibited(value: Any, out: _Problems) -> None:
+    for i, entry in enumerate(value):
+        out.prefix(f"/{i}/prefix", entry.prefix, range(2, 11))
+        if not normalize_text(entry.reason):
+            out.bad(f"/{i}/reason", "required", "a reason is required")
+        for j, country in enumerate(entry.origin):
+            if not is_country(country):
+                out.bad(f"/{i}/origin/{j}", "format.country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
+
+
+def _check_tariff_codes(value: Any, out: _Problems) -> None:
+    seen: set[str] = set()
+    for i, entry in enumerate(value):
+        for where, code in (
+            (f"/{i}/code", entry.code),
+            *((f"/{i}/successors/{j}", c) for j, c in enumerate(entry.successors)),
+        ):
+            if not is_digits(code, 10):
+                out.bad(where, "format.hs_code", "a tariff code is exactly 10 ASCII digits 0-9")
+        if entry.code in seen:
+            out.bad(f"/{i}/code", "format.duplicate", f"{entry.code} is listed twice")
+        seen.add(entry.code)
+        if entry.retired_on is not None and not limits.FIRST_DAY <= entry.retired_on <= limits.LAST_DAY:
+            out.bad(f"/{i}/retired_on", "format.date", "a date lies in years 1900–9999")
+        if entry.successors and entry.retired_on is None:
+            out.bad(f"/{i}/successors", "format.field", "successors are named for a retired code (retired_on)")
+
+
+def _check_positive_list(value: Any, out: _Problems) -> None:
+    for i, line in enumerate(value):
+        out.prefix(f"/{i}/tariff_line", line.tariff_line, range(8, 9))
+        if line.effective_from and line.effective_to and line.effective_to < line.effective_from:
+            out.bad(f"/{i}/effective_to", "format.date", "effective_to is before effective_from")
+        for part in ("effective_from", "effective_to"):
+            day = getattr(line, part)
+            if day is not None and not limits.FIRST_DAY <= day <= limits.LAST_DAY:
+                out.bad(f"/{i}/{part}", "format.date", "a date lies in years 1900–9999")
+
+
+def _check_banned_ingredients(value: Any, out: _Problems) -> None:
+    for category, entries in value.items():
+        out.category(f"/{category}", category)
+        for i, entry in enumerate(entries):
+            name = entry if isinstance(entry, str) else entry.name
+            where = f"/{category}/{i}" + ("" if isinstance(entry, str) else "/name")
+            if not normalize_text(name):
+                out.bad(where, "required", "an ingredient name is required")
+            for j, number in enumerate([] if isinstance(entry, str) else entry.cas):
+                if not CAS.fullmatch(number):
+                    out.bad(f"/{category}/{i}/cas/{j}", "format.cas", "a CAS number: 2–7 digits, 2 digits, 1 digit")
+
+
+def _check_brands(value: Any, out: _Problems) -> None:
+    for i, entry in enumerate(value):
+        if not brand_key(entry.brand):
+            out.bad(f"/{i}/brand", "required", "a brand name is required")
+        if not entry.countries:
+            out.bad(f"/{i}/countries", "required", "at least one country is required")
+        for j, country in enumerate(entry.countries):
+            if not is_country(country):
+                out.bad(f"/{i}/countries/{j}", "format.country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
+
+
+def _check_required_documents(value: Any, out: _Problems) -> None:
+    for category, kinds in value.items():
+        out.category(f"/{category}", category)
+        for i, kind in enumerate(kinds):
+            if kind not in DOCUMENT_KINDS:
+                out.bad(f"/{category}/{i}", "format.document_kind", f"unknown document kind {kind!r}")
+
+
+def _check_tax_rates(value: Any, out: _Problems) -> None:
+    prefixes = [rate.prefix for rate in value]
+    if "" not in prefixes:
+        out.bad("", "tax.no_default", 'a default rate with prefix "" is required')
+    for i, rate in enumerate(value):
+        out.prefix(f"/{i}/prefix", rate.prefix, range(0, 11))
+        fractions = True
+        for part in ("vat", "consumption_tax"):
+            if not is_rate(getattr(rate, part)):
+                fractions = False
+                out.bad(
+                    f"/{i}/{part}", "range.rate", "a rate is a fraction from 0 up to, not including, 1, to 4 places"
                 )
-    elif name == "mfn-duty":
-        for i, duty in enumerate(value):
-            check_prefix(f"/{i}/prefix", duty.prefix, range(2, 11))
-            if not is_rate(duty.rate):
-                bad(f"/{i}/rate", "range.rate", "a rate is a fraction from 0 up to, not including, 1, to 4 places")
-    elif name == "legal-units":
-        codes = frozenset(customs.units().values())
-        for i, unit in enumerate(value):
-            check_prefix(f"/{i}/prefix", unit.prefix, range(2, 11))
-            if unit.unit1 not in codes:
-                bad(f"/{i}/unit1", "format.declared_unit", "a 3-digit customs unit code: 035 千克, 095 升, 011 件…")
-    return problems
+        per = [threshold.per for threshold in rate.thresholds]
+        if len(per) != len(set(per)):
+            out.bad(f"/{i}/threshold", "format.threshold", "one threshold for each of ml, g and piece at most")
+        for j, threshold in enumerate(rate.thresholds):
+            where = f"/{i}/threshold" + (f"/{j}" if isinstance(rate.threshold, list) else "")
+            if not is_price(threshold.price):
+                out.bad(f"{where}/price", "format.price", "a price in CNY > 0 and < 10⁸, to the fen at most")
+        if rate.thresholds and not rate.consumption_tax:
+            out.bad(f"/{i}/consumption_tax", "format.threshold", "a threshold says from when a consumption tax applies")
+        if rate.specific is not None and not is_amount(rate.specific.amount):
+            out.bad(f"/{i}/specific/amount", "format.price", "CNY per L or kg > 0 and < 10⁸, to 4 places at most")
+        if fractions and composite_rate(rate.vat, rate.consumption_tax) > 1:
+            out.bad(
+                f"/{i}", "range.rate", "the composite rate 0.7 × (VAT + CT) / (1 − CT) of these rates is over 100 %"
+            )
+
+
+def _check_mfn_duty(value: Any, out: _Problems) -> None:
+    for i, duty in enumerate(value):
+        out.prefix(f"/{i}/prefix", duty.prefix, range(2, 11))
+        if not is_rate(duty.rate):
+            out.bad(f"/{i}/rate", "range.rate", "a rate is a fraction from 0 up to, not including, 1, to 4 places")
+
+
+def _check_legal_units(value: Any, out: _Problems) -> None:
+    codes = frozenset(customs.units().values())
+    for i, unit in enumerate(value):
+        out.prefix(f"/{i}/prefix", unit.prefix, range(2, 11))
+        if unit.unit1 not in codes:
+            out.bad(f"/{i}/unit1", "format.declared_unit", "a 3-digit customs unit code: 035 千克, 095 升, 011 件…")
+
+
+# Each set's own checks (beyond its decoding, its texts and being non-empty), by the set's name.
+_CHECKERS: dict[str, Callable[[Any, _Problems], None]] = {
+    "categories": _check_categories,
+    "prohibited": _check_prohibited,
+    "tariff-codes": _check_tariff_codes,
+    "positive-list": _check_positive_list,
+    "banned-ingredients": _check_banned_ingredients,
+    "brands": _check_brands,
+    "required-documents": _check_required_documents,
+    "tax-rates": _check_tax_rates,
+    "mfn-duty": _check_mfn_duty,
+    "legal-units": _check_legal_units,
+}

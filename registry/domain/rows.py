@@ -158,7 +158,7 @@ def check_header(header: list[str]) -> list[Violation]:
 
 def from_csv(header: list[str], cells: list[str]) -> ProductIn:
     """A record from CSV cells: empty means absent, lists are `|`-separated, documents a JSON array."""
-    sku = cells[header.index("sku")] if "sku" in header and header.index("sku") < len(cells) else None
+    sku = _row_sku(header, cells)
     if len(cells) != len(header):
         raise RowError(Violation("", "format.csv", f"{len(cells)} cells for {len(header)} columns"), sku)
     raw: dict[str, Any] = {}
@@ -173,6 +173,12 @@ def from_csv(header: list[str], cells: list[str]) -> ProductIn:
         return msgspec.convert(raw, ProductIn)
     except msgspec.ValidationError as exc:
         raise RowError(from_msgspec_error(exc), sku) from exc
+
+
+def _row_sku(header: list[str], cells: list[str]) -> str | None:
+    """The row's SKU as sent, to name the row by in a refusal."""
+    column = header.index("sku") if "sku" in header else len(cells)
+    return cells[column] if column < len(cells) else None
 
 
 def _unreadable(name: str) -> Violation:

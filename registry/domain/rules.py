@@ -91,14 +91,7 @@ def check_fields(record: ProductIn) -> list[Violation]:
         value = getattr(record, name)
         if value is not None:
             found += text_problems(value, limits.text_limit(name), name)
-    for name, most in LISTS.items():
-        if len(getattr(record, name)) > most:
-            found.append(err(pointer(name), "format.too_many", f"at most {most} {name}"))
-    for name in ITEMS:
-        for i, item in enumerate(getattr(record, name)):
-            found += text_problems(item, limits.LIST_ITEM, name, i)
-    for i, doc in enumerate(record.documents):
-        found += _document_texts(doc, i)
+    found += _list_texts(record)
     for name in ("sku", *REQUIRED):
         if getattr(record, name) is None:
             message = "sku is required" if name == "sku" else f"{name} is required and may not be blank"
@@ -113,6 +106,20 @@ def check_fields(record: ProductIn) -> list[Violation]:
                 found.append(err(pointer(name, i), rule.code, rule.message))
     for i, doc in enumerate(record.documents):
         found += _document_fields(doc, i)
+    return found
+
+
+def _list_texts(record: ProductIn) -> list[Violation]:
+    """Each list within its size, each item's text within its limit, each document's texts and days."""
+    found: list[Violation] = []
+    for name, most in LISTS.items():
+        if len(getattr(record, name)) > most:
+            found.append(err(pointer(name), "format.too_many", f"at most {most} {name}"))
+    for name in ITEMS:
+        for i, item in enumerate(getattr(record, name)):
+            found += text_problems(item, limits.LIST_ITEM, name, i)
+    for i, doc in enumerate(record.documents):
+        found += _document_texts(doc, i)
     return found
 
 
@@ -160,90 +167,130 @@ def check_logic(record: ProductIn, ref: Reference, subheadings: frozenset[str], 
     Assumes field validation ran; a field that failed it is skipped here rather than reported twice.
     """
     found: list[Violation] = []
-    category = record.category if record.category in CATEGORIES else None
-    hs = record.hs_code if record.hs_code and is_digits(record.hs_code, 10) else None
+    for check in LOGIC:
+        found += check(record, ref, subheadings, today)
+    return found
 
-    if hs is not None:
-        if hs[:6] not in subheadings:
-            found.append(err("/hs_code", "hs.unknown_subheading", f"{hs[:6]} is not a subheading of HS 2022"))
-        rule = ref.categories.get(category) if category else None
-        if rule and rule.hs_prefixes and not hs.startswith(tuple(rule.hs_prefixes)):
-            found.append(
-                err(
-                    "/hs_code",
-                    "hs.category_mismatch",
-                    f"HS {hs[:4]} is not a heading for {category} ({', '.join(rule.hs_prefixes)})",
-                )
-            )
-        for entry in ref.prohibited:
-            if not hs.startswith(entry.prefix):
-                continue
-            if not entry.origin:
-                found.append(err("/hs_code", "hs.prohibited", f"HS {entry.prefix} is prohibited: {entry.reason}"))
-            elif record.origin_country in entry.origin:
-                found.append(
-                    err(
-                        "/origin_country",
-                        "hs.prohibited_origin",
-                        f"HS {entry.prefix} from {record.origin_country} is prohibited: {entry.reason}",
-                    )
-                )
-        found += _tariff(hs, ref, today)
-        line = ref.positive_line(hs[:8], today)
-        if line is None:
-            found.append(
-                err("/hs_code", "hs.not_on_positive_list", f"tariff line {hs[:8]} is not on the positive list")
-            )
-        elif line.mode == "bonded_only" and record.import_mode != ImportMode.BONDED:
-            message = f"tariff line {hs[:8]} is admitted for bonded import (1210) only: {line.remark}".rstrip(": ")
-            # Direct mail is refused; a record that states no mode is told before it is declared as such.
-            direct = record.import_mode == ImportMode.DIRECT_MAIL
-            found.append(Violation("/import_mode", "positive_list.mode", message, "error" if direct else "warning"))
 
-        if record.spec is not None and SPEC_UNIT.search(record.spec) is not None:  # else format.spec_unit
-            found += _net_content(rate_row(hs, ref), net_content(record.spec))
+def _hs(record: ProductIn) -> str | None:
+    """The record's HS code, when it passed field validation."""
+    return record.hs_code if record.hs_code and is_digits(record.hs_code, 10) else None
 
-    if category is not None:
-        catalogue = ref.banned.get(category)
-        for i, ingredient in enumerate(record.ingredients if catalogue else ()):
-            for banned, verdict in catalogue.match(ingredient) if catalogue else ():
-                found.append(_banned(banned, verdict, ingredient, category, i))
-        rule = ref.categories.get(category)
-        for name in rule.required_fields if rule else []:
-            if getattr(record, name) in (None, [], ""):
-                found.append(err(pointer(name), "required", f"{name} is required for {category}"))
-        present = {doc.kind for doc in record.documents}
-        for kind in ref.required_documents.get(category, []):
-            if kind not in present:
-                found.append(err("/documents", "documents.missing", f"a {kind} is required for {category}"))
 
-    if record.brand and record.origin_country and is_country(record.origin_country):
-        registered = ref.brand_countries.get(brand_key(record.brand))
-        if registered is not None and record.origin_country not in registered[1]:
-            brand, countries = registered
-            # A warning for the reviewer: brands make goods in several countries, so it does not block.
-            found.append(
-                Violation(
-                    "/origin_country",
-                    "origin.brand_mismatch",
-                    f"{brand} is registered with origin {', '.join(countries)}, not {record.origin_country}",
-                    "warning",
-                )
-            )
+def _category(record: ProductIn) -> str | None:
+    return record.category if record.category in CATEGORIES else None
 
-    for i, doc in enumerate(record.documents):
-        if doc.valid_until is not None and doc.valid_until < today:
-            found.append(
-                err(
-                    pointer("documents", i, "valid_until"),
-                    "documents.expired",
-                    f"the {doc.kind} expired on {doc.valid_until.isoformat()}",
-                )
-            )
 
+def _nomenclature(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:
+    """The HS code in the nomenclature, the tariff in force and the category's headings."""
+    hs, category = _hs(record), _category(record)
+    if hs is None:
+        return []
+    found: list[Violation] = []
+    if hs[:6] not in subheadings:
+        found.append(err("/hs_code", "hs.unknown_subheading", f"{hs[:6]} is not a subheading of HS 2022"))
+    rule = ref.categories.get(category) if category else None
+    if rule and rule.hs_prefixes and not hs.startswith(tuple(rule.hs_prefixes)):
+        headings = ", ".join(rule.hs_prefixes)
+        found.append(
+            err("/hs_code", "hs.category_mismatch", f"HS {hs[:4]} is not a heading for {category} ({headings})")
+        )
+    return found + _tariff(hs, ref, today)
+
+
+def _prohibitions(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:
+    """Goods prohibited by their HS code, or from their origin."""
+    hs = _hs(record)
+    if hs is None:
+        return []
+    found: list[Violation] = []
+    for entry in ref.prohibited:
+        if not hs.startswith(entry.prefix):
+            continue
+        if not entry.origin:
+            found.append(err("/hs_code", "hs.prohibited", f"HS {entry.prefix} is prohibited: {entry.reason}"))
+        elif record.origin_country in entry.origin:
+            message = f"HS {entry.prefix} from {record.origin_country} is prohibited: {entry.reason}"
+            found.append(err("/origin_country", "hs.prohibited_origin", message))
+    return found
+
+
+def _positive_list(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:
+    """The tariff line on the positive list in force, in the record's import mode; the net content its tax needs."""
+    hs = _hs(record)
+    if hs is None:
+        return []
+    found: list[Violation] = []
+    line = ref.positive_line(hs[:8], today)
+    if line is None:
+        found.append(err("/hs_code", "hs.not_on_positive_list", f"tariff line {hs[:8]} is not on the positive list"))
+    elif line.mode == "bonded_only" and record.import_mode != ImportMode.BONDED:
+        message = f"tariff line {hs[:8]} is admitted for bonded import (1210) only: {line.remark}".rstrip(": ")
+        # Direct mail is refused; a record that states no mode is told before it is declared as such.
+        direct = record.import_mode == ImportMode.DIRECT_MAIL
+        found.append(Violation("/import_mode", "positive_list.mode", message, "error" if direct else "warning"))
+    if record.spec is not None and SPEC_UNIT.search(record.spec) is not None:  # else format.spec_unit
+        found += _net_content(rate_row(hs, ref), net_content(record.spec))
+    return found
+
+
+def _category_rules(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:
+    """What the record's category bans, requires of its fields and requires as documents."""
+    category = _category(record)
+    if category is None:
+        return []
+    found: list[Violation] = []
+    catalogue = ref.banned.get(category)
+    for i, ingredient in enumerate(record.ingredients if catalogue else ()):
+        for banned, verdict in catalogue.match(ingredient) if catalogue else ():
+            found.append(_banned(banned, verdict, ingredient, category, i))
+    rule = ref.categories.get(category)
+    for name in rule.required_fields if rule else []:
+        if getattr(record, name) in (None, [], ""):
+            found.append(err(pointer(name), "required", f"{name} is required for {category}"))
+    present = {doc.kind for doc in record.documents}
+    for kind in ref.required_documents.get(category, []):
+        if kind not in present:
+            found.append(err("/documents", "documents.missing", f"a {kind} is required for {category}"))
+    return found
+
+
+def _brand_origin(record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date) -> list[Violation]:
+    """A brand registered with other origins: a warning for the reviewer (brands make goods in several countries,
+    so it does not block)."""
+    if not (record.brand and record.origin_country and is_country(record.origin_country)):
+        return []
+    registered = ref.brand_countries.get(brand_key(record.brand))
+    if registered is None or record.origin_country in registered[1]:
+        return []
+    brand, countries = registered
+    message = f"{brand} is registered with origin {', '.join(countries)}, not {record.origin_country}"
+    return [Violation("/origin_country", "origin.brand_mismatch", message, "warning")]
+
+
+def _documents_and_images(
+    record: ProductIn, ref: Reference, subheadings: frozenset[str], today: dt.date
+) -> list[Violation]:
+    """Documents in force today, and at least one image."""
+    found = [
+        err(pointer("documents", i, "valid_until"), "documents.expired", f"the {doc.kind} expired on {doc.valid_until}")
+        for i, doc in enumerate(record.documents)
+        if doc.valid_until is not None and doc.valid_until < today
+    ]
     if not record.images:
         found.append(err("/images", "images.missing", "at least one image is required"))
     return found
+
+
+# The logic checks, each a function of the record, the reference in force, the nomenclature and the day.
+LOGIC: tuple[Callable[[ProductIn, Reference, frozenset[str], dt.date], list[Violation]], ...] = (
+    _nomenclature,
+    _prohibitions,
+    _positive_list,
+    _category_rules,
+    _brand_origin,
+    _documents_and_images,
+)
 
 
 def _net_content(rate: TaxRate, net: NetContent | None) -> list[Violation]:

@@ -1,9 +1,10 @@
 """The reviewer workbench: server-rendered pages under /ui/ over the same services as the API.
 
-A session is opened with an API key and held by an HttpOnly, SameSite=Strict cookie (services/sessions.py);
-every form carries a CSRF token (Litestar's CSRF middleware, keyed with the database's workbench secret); every
-page answers with a Content-Security-Policy that allows no inline script and no other origin's script or style.
-Chinese by default, English with `?lang=en`, kept in the session.
+This module holds the pages and their routing; its rooms: web/session.py (the session, its cookie and CSRF),
+web/access.py (what a role may see and do: the API routes' own declarations), web/forms.py (a form as the service
+takes it), web/words.py (the message catalogue). Every page answers with a Content-Security-Policy that allows no
+inline script and no other origin's script or style. Chinese by default, English with `?lang=en`, kept in the
+session.
 """
 
 from __future__ import annotations
@@ -19,36 +20,27 @@ from urllib.parse import quote, urlencode
 
 import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
-from litestar.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.alerts import AlertId
 from registry.api.auth import FailedAuthentications, client_address
 from registry.api.errors import EXCEPTION_HANDLERS as API_ERRORS
 from registry.api.errors import Problem
 from registry.api.policy import Policy
-from registry.domain import lifecycle, limits
+from registry.domain import lifecycle
 from registry.domain import stats as stats_rules
 from registry.domain.alerts import AlertStatus
 from registry.domain.errors import (
-    BadRequest,
-    PreconditionFailed,
-    PreconditionRequired,
     RegistryError,
     ValidationFailed,
 )
-from registry.domain.lifecycle import Action, ActionIn
+from registry.domain.lifecycle import Action
 from registry.domain.records import (
-    EDITABLE_FIELDS,
-    FIELDS,
     Category,
-    Kind,
     ProductIn,
     ProductOut,
     ProductPatch,
@@ -58,11 +50,11 @@ from registry.domain.violations import Violation
 from registry.services import alerts, filings, history, products, reports, sessions, stats
 from registry.services.context import Context
 from registry.services.sessions import LANGS, Lang, Session
-from registry.web import access
+from registry.web import access, forms
 from registry.web.charts import weekly_bars
+from registry.web.session import COOKIE, SignedOut, WorkbenchCsrf, require, resume
+from registry.web.words import catalogue, translate, words
 
-COOKIE = "registry_session"
-CSRF_COOKIE = "registry_csrf"
 FORM = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -76,11 +68,6 @@ SECURITY_HEADERS = {
 }
 PAGE = 50
 DONE = frozenset({"correct", *(f"act_{action.value}" for action in Action)})  # what a change's notice may name
-# The fields a catalog team corrects on an unfiled record's page: every field PATCH takes but the documents
-# (structured; the API and imports carry them). Lists are edited one item a line, numbers as digits.
-EDITABLE = tuple(name for name in EDITABLE_FIELDS if FIELDS[name].kind is not Kind.DOCUMENTS)
-LISTS = frozenset(name for name in EDITABLE if FIELDS[name].kind is Kind.TEXTS)
-NUMBERS = frozenset(name for name in EDITABLE if FIELDS[name].kind is Kind.NUMBER)
 TEMPLATES = Path(str(importlib.resources.files("registry.web").joinpath("templates")))
 STATIC = Path(str(importlib.resources.files("registry.web").joinpath("static")))
 
@@ -91,52 +78,6 @@ def page(*query: str) -> dict[str, Any]:
     policy = Policy(public=True, accepts=FORM)
     policy.query = frozenset({"lang", *query})
     return {"opt": {"policy": policy, "page": True}, "include_in_schema": False}
-
-
-@functools.cache
-def catalogue(lang: str) -> dict[str, str]:
-    text = importlib.resources.files("registry.web").joinpath("i18n").joinpath(f"{lang}.json").read_text("utf-8")
-    messages: dict[str, str] = json.loads(text)
-    return messages
-
-
-def translate(lang: str, key: str, **values: Any) -> str:
-    return catalogue(lang).get(key, key).format(**values)
-
-
-class WorkbenchCsrf(CSRFMiddleware):
-    """Litestar's CSRF middleware, keyed with this database's workbench secret (read once at start-up into the
-    application's state, so every worker and instance signs alike)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.config: CSRFConfig | None = None  # type: ignore[assignment]
-        self.exclude = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.config is None:
-            secret = scope["litestar_app"].state.ui_secret
-            self.config = CSRFConfig(
-                secret=secret,
-                cookie_name=CSRF_COOKIE,
-                cookie_path="/ui",
-                cookie_samesite="strict",
-                cookie_httponly=True,
-            )
-        await super().__call__(scope, receive, send)
-
-
-async def _session(request: Request[Any, Any, Any]) -> tuple[Session | None, Lang, str | None]:
-    """The signed-in session (None when there is none), the page's language, and the session's token."""
-    ctx: Context = request.app.state.ctx
-    token = request.cookies.get(COOKIE)
-    found = await sessions.resume(ctx, token) if token else None
-    wanted = request.query_params.get("lang")
-    lang: Lang = wanted if wanted in LANGS else (found.lang if found else "zh")
-    if found is not None and token and wanted in LANGS and wanted != found.lang:
-        await sessions.set_lang(ctx, token, lang)
-    request.state.lang = lang  # for an error page of this request
-    return found, lang, token
 
 
 def _render(
@@ -193,33 +134,19 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-class SignedOut(Exception):
-    """No session: a page answers with the sign-in page."""
-
-
-async def _require(request: Request[Any, Any, Any], *grants: access.Grant) -> tuple[Session, Lang]:
-    """The session, which must hold `grants` (what its role may call in the API)."""
-    found, lang, _ = await _session(request)
-    if found is None:
-        raise SignedOut
-    if not all(access.may(found.principal.role, grant) for grant in grants):
-        raise PermissionDeniedException(translate(lang, "forbidden"))
-    return found, lang
-
-
 @get("/sign-in", **page())
 async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
-    _, lang, _ = await _session(request)
+    _, lang, _ = await resume(request)
     return _render("sign_in.html", lang, None)
 
 
 @post("/sign-in", **page())
 async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     form = await request.form()
-    lang: Lang = "en" if _text(form, "lang") == "en" else "zh"
+    lang: Lang = "en" if forms.field_text(form, "lang") == "en" else "zh"
     request.state.lang = lang
     failures: FailedAuthentications = request.app.state.failures
-    client, key = client_address(request.scope), _text(form, "key")
+    client, key = client_address(request.scope), forms.field_text(form, "key")
     if request.app.state.keyring.cached(key.strip()) is None:  # as the API: a trusted key is not held back
         failures.check(client)  # counted with the API's: past the limit, 429 here as there
     token = await sessions.start(request.app.state.ctx, request.app.state.keyring, key, lang)
@@ -246,7 +173,7 @@ async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
 @get("/", **page())
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
     """The landing page of every role: each part shows what the role may read through the API."""
-    session, lang = await _require(request)
+    session, lang = await require(request)
     ctx: Context = request.app.state.ctx
     may = access.grants(session.principal.role)
     parts: dict[str, Any] = {}
@@ -287,7 +214,7 @@ async def _rows(ctx: Context, items: list[ProductOut]) -> list[dict[str, Any]]:
 
 @get("/review", **page("cursor"))
 async def review_queue(request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None) -> Template:
-    session, lang = await _require(request, "catalogue")
+    session, lang = await require(request, "catalogue")
     ctx: Context = request.app.state.ctx
     query = products.ProductQuery(
         status=Status.UNDER_REVIEW, sort=products.Sort.SUBMITTED_AT, limit=PAGE, cursor=cursor
@@ -317,7 +244,7 @@ async def search_products(
     rejected: FromQuery[bool | None] = None,
     cursor: FromQuery[str | None] = None,
 ) -> Template:
-    session, lang = await _require(request, "catalogue")
+    session, lang = await require(request, "catalogue")
     ctx: Context = request.app.state.ctx
     query = products.ProductQuery(
         q=q or None,
@@ -374,7 +301,7 @@ async def _product_page(
     role = session.principal.role
     actions = [a.value for a in lifecycle.allowed_actions(Status(record.filing.status)) if lifecycle.may(role, a)]
     editable = record.filing.status == Status.UNFILED and access.may(role, "correct")
-    entries = {name: _entry(getattr(record, name)) for name in EDITABLE} | (typed or {}) if editable else {}
+    entries = {name: forms.entry(getattr(record, name)) for name in forms.EDITABLE} | (typed or {}) if editable else {}
     events = await history.of_product(ctx, sku) if access.may(role, "history") else []
     return _render(
         "product.html",
@@ -387,7 +314,7 @@ async def _product_page(
         documents=documents,
         actions=actions,
         entries=entries,
-        lists=LISTS,
+        lists=forms.LISTS,
         history=events,
         **extra,
     )
@@ -396,14 +323,14 @@ async def _product_page(
 @get("/products/{sku:str}", **page("done"))
 async def product(request: Request[Any, Any, Any], sku: FromPath[str], done: FromQuery[str | None] = None) -> Template:
     """A record's page; after a change, `done` names it (one of DONE), and the page says it is done."""
-    session, lang = await _require(request, "catalogue")
+    session, lang = await require(request, "catalogue")
     notice = translate(lang, "done", action=translate(lang, done)) if done in DONE else None
     return await _product_page(request, sku, session, lang, notice=notice)
 
 
 @post("/products/{sku:str}/filing/{action:str}", **page())
 async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromPath[str]) -> Template | Redirect:
-    session, lang = await _require(request)
+    session, lang = await require(request)
     ctx: Context = request.app.state.ctx
     form = await request.form()
     try:
@@ -412,13 +339,13 @@ async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromP
         raise HTTPException(status_code=404, detail=translate(lang, "not_found")) from None
     if not lifecycle.may(session.principal.role, chosen):
         raise PermissionDeniedException(translate(lang, "forbidden"))
-    body, problems = _action_body(chosen, form)
+    body, problems = forms.action_body(chosen, form)
     if problems:
         problem = {"detail": translate(lang, "field_error"), "violations": problems}
         return await _product_page(request, sku, session, lang, status=422, problem=problem)
 
     async def work() -> None:
-        await filings.act(ctx, sku, chosen, body, _version(form, lang), session.principal)
+        await filings.act(ctx, sku, chosen, body, forms.version(form, lang), session.principal)
 
     return await _attempt(request, sku, session, lang, work, f"act_{chosen.value}")
 
@@ -441,50 +368,21 @@ async def _attempt(
         problem = {"detail": exc.detail, "violations": exc.violations}
         return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
     except RegistryError as exc:
-        problem = {"detail": _words(exc, lang), "violations": []}
+        problem = {"detail": words(exc, lang), "violations": []}
         return await _product_page(request, sku, session, lang, status=exc.status, typed=typed, problem=problem)
     return Redirect(f"/ui/products/{quote(sku, safe='')}?{urlencode({'done': done})}", status_code=303)
-
-
-def _version(form: Any, lang: str) -> int:
-    """The version the form's page showed, read as the API reads If-Match: without one, 428 (a change is made only
-    at the version it was read at); a number that cannot be a record's version is stale (412); one that is no
-    number at all, 400."""
-    text = _text(form, "version")
-    if not text:
-        raise PreconditionRequired(translate(lang, "version_missing"))
-    if not (text.isascii() and text.isdigit()):
-        raise BadRequest("the form's version is not a number")
-    if len(text) > len(str(limits.MAX_INT32)) or int(text) > limits.MAX_INT32:
-        raise PreconditionFailed("the form's version is no version of this record")
-    return int(text)
-
-
-def _text(form: Any, name: str) -> str:
-    """A form field's text ("" when absent); a file sent in its place is refused (400), never stored as its name."""
-    value = form.get(name, "")
-    if not isinstance(value, str):
-        raise BadRequest(f"the form's field {name} is text; a file was sent in its place")
-    return value
-
-
-def _entry(value: Any) -> str:
-    """A field's value as its input holds it: a list one item a line, nothing for none."""
-    if value is None:
-        return ""
-    return "\n".join(value) if isinstance(value, list) else str(value)
 
 
 @post("/products/{sku:str}/fields", **page())
 async def correct(request: Request[Any, Any, Any], sku: FromPath[str]) -> Template | Redirect:
     """Correct fields of an unfiled record from its page: the fields whose input differs from the record's value
     go to the same change as PATCH, at the version the page showed."""
-    session, lang = await _require(request, "correct")
+    session, lang = await require(request, "correct")
     ctx: Context = request.app.state.ctx
     form = await request.form()
     record = await products.get(ctx, sku)
-    typed = {name: _text(form, name) for name in EDITABLE if name in form}
-    changes, problems = _changed_fields(record, typed)
+    typed = {name: forms.field_text(form, name) for name in forms.EDITABLE if name in form}
+    changes, problems = forms.changed_fields(record, typed)
     if problems:
         problem = {"detail": translate(lang, "field_error"), "violations": problems}
         return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
@@ -492,59 +390,16 @@ async def correct(request: Request[Any, Any, Any], sku: FromPath[str]) -> Templa
         return await _product_page(request, sku, session, lang, notice=translate(lang, "unchanged"))
 
     async def work() -> None:
-        await products.change(ctx, sku, msgspec.convert(changes, ProductPatch), _version(form, lang), session.principal)
+        await products.change(
+            ctx, sku, msgspec.convert(changes, ProductPatch), forms.version(form, lang), session.principal
+        )
 
     return await _attempt(request, sku, session, lang, work, "correct", typed)
 
 
-def _changed_fields(record: ProductOut, typed: dict[str, str]) -> tuple[dict[str, Any], list[Violation]]:
-    """The fields the form changes, each as PATCH takes it (blank: null), and the inputs that are not numbers."""
-    changes: dict[str, Any] = {}
-    problems: list[Violation] = []
-    for name, text in typed.items():
-        if text.replace("\r\n", "\n") == _entry(getattr(record, name)):
-            continue
-        value: Any = text.strip() or None
-        if name in LISTS:
-            value = [line.strip() for line in text.splitlines() if line.strip()] or None
-        elif name in NUMBERS and value is not None:
-            # Past 18 digits no int64 (what the API's JSON takes) holds it, and past 4,300 int() refuses it.
-            if not (value.isascii() and value.isdigit() and len(value) <= 18):
-                problems.append(Violation(f"/{name}", "type", "a whole number"))
-                continue
-            value = int(value)
-        changes[name] = value
-    return changes, problems
-
-
-def _action_body(action: Action, form: Any) -> tuple[ActionIn, list[Violation]]:
-    """A filing action's body from its form: what the action takes, each field as the API would get it (the
-    service checks the rest, as it does for the API)."""
-    text = {name: _text(form, name).strip() for name in ("filing_no", "valid_until", "reason", "reasons")}
-    if action is Action.APPROVE:
-        try:
-            until = dt.date.fromisoformat(text["valid_until"]) if text["valid_until"] else None
-        except ValueError:
-            return ActionIn(), [Violation("/valid_until", "format.date", "a day as YYYY-MM-DD")]
-        return ActionIn(filing_no=text["filing_no"] or None, valid_until=until), []
-    if action is Action.REJECT:
-        return ActionIn(reasons=[line.strip() for line in text["reasons"].splitlines() if line.strip()]), []
-    if action in (Action.AMEND, Action.EXPIRE):
-        return ActionIn(reason=text["reason"] or None), []
-    return ActionIn(), []
-
-
-def _words(exc: RegistryError, lang: str) -> str:
-    if exc.status == 409:
-        return f"{translate(lang, 'conflict')} {exc.detail}"
-    if exc.status == 412:
-        return translate(lang, "stale")
-    return exc.detail or ""
-
-
 @get("/alerts", **page("cursor"))
 async def alert_list(request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None) -> Template:
-    session, lang = await _require(request, "alerts")
+    session, lang = await require(request, "alerts")
     found = await alerts.search(request.app.state.ctx, AlertStatus.OPEN, None, None, PAGE, cursor)
     next_url = f"/ui/alerts?{urlencode({'cursor': found.next_cursor})}" if found.next_cursor else None
     return _render("alerts.html", lang, session, alerts=found.items, next_url=next_url)
@@ -552,7 +407,7 @@ async def alert_list(request: Request[Any, Any, Any], cursor: FromQuery[str | No
 
 @post("/alerts/{alert_id:int}/ack", **page())
 async def acknowledge(request: Request[Any, Any, Any], alert_id: AlertId) -> Redirect:
-    session, _ = await _require(request, "acknowledge")
+    session, _ = await require(request, "acknowledge")
     await alerts.acknowledge(request.app.state.ctx, alert_id, session.principal)
     return Redirect("/ui/alerts", status_code=303)
 
@@ -575,7 +430,7 @@ def _as_page(api: Callable[[Request[Any, Any, Any], Any], Response[Problem]]) ->
         wanted = request.state.get("lang") or request.query_params.get("lang")
         lang = wanted if wanted in LANGS else "zh"
         status = answer.status_code or 500
-        detail = _words(exc, lang) if isinstance(exc, RegistryError) else problem.detail or ""
+        detail = words(exc, lang) if isinstance(exc, RegistryError) else problem.detail or ""
         heading = translate(lang, f"problem_{status}") if f"problem_{status}" in catalogue(lang) else str(status)
         headers = {name: value for name, value in answer.headers.items() if name.lower() == "retry-after"}
         return _render("problem.html", lang, None, status=status, headers=headers, heading=heading, message=detail)

@@ -214,7 +214,7 @@ async def test_the_dashboard_draws_its_chart_and_lists(app: Litestar, client: Cl
 
 
 def test_both_catalogues_hold_the_same_messages() -> None:
-    from registry.web.pages import catalogue
+    from registry.web.words import catalogue
 
     assert catalogue("zh").keys() == catalogue("en").keys()
 

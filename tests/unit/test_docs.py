@@ -29,8 +29,12 @@ def _code_makers(trees: list[ast.Module]) -> set[str]:
     makers = set()
     for tree in trees:
         for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and len(node.args.args) > 1 and node.args.args[1].arg == "code":
-                makers.add(node.name)
+            if isinstance(node, ast.FunctionDef):
+                params = [arg.arg for arg in node.args.args]
+                if params[1:] and params[0] == "self":  # a method: its parameters after self
+                    params = params[1:]
+                if params[1:2] == ["code"]:
+                    makers.add(node.name)
             elif isinstance(node, ast.ClassDef):
                 fields = [
                     n.target.id for n in node.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
