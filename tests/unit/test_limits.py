@@ -4,6 +4,7 @@ the service derives (an actor, an alert subject, a brand key), is built here and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sys
 import unicodedata
@@ -19,12 +20,14 @@ from registry.domain import customs, limits, rules, violations
 from registry.domain.alerts import AlertKind, AlertStatus, document_alerts, filing_alerts, review_alerts
 from registry.domain.lifecycle import REVIEW, SYSTEM_EXPIRY, Action
 from registry.domain.records import (
+    FIELDS,
     NET_UNITS,
     TEXTS,
     Category,
     Document,
     DocumentKind,
     ImportMode,
+    Kind,
     ProductIn,
     Status,
     brand_key,
@@ -159,6 +162,17 @@ def _string_columns() -> list[tuple[str, int]]:
             elif hasattr(column.type, "impl") and isinstance(column.type.impl, String) and column.type.impl.length:
                 found.append((f"{table.name}.{column.name}", column.type.impl.length))
     return found
+
+
+# A text field of the record is as long as its limit (a field whose values have a form of their own, such as a
+# code or a name from a list, says so above).
+LONGEST.update(
+    {
+        f"product.{name}": functools.partial(limits.text_limit, name)
+        for name, spec in FIELDS.items()
+        if spec.kind is Kind.TEXT and f"product.{name}" not in LONGEST
+    }
+)
 
 
 @pytest.mark.parametrize(("column", "length"), _string_columns())
