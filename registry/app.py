@@ -88,7 +88,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             ),
             pages.router(),
         ],
-        template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=pages.TEMPLATES, engine=JinjaTemplateEngine, engine_callback=pages.configure(ctx.zone)
+        ),
         before_request=check_request,
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),

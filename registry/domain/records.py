@@ -103,6 +103,8 @@ class Spec(Struct, frozen=True):
     schemas and the workbench's form are derived from these declarations (a text's length is limits.text_limit)."""
 
     kind: Kind
+    label: str  # the field's name in the filing's language: the workbench's Chinese label
+    label_en: str  # and in English
     required: bool = False
     items: int | None = None
 
@@ -111,28 +113,36 @@ class ProductFields(Struct, forbid_unknown_fields=True, kw_only=True):
     """The editable fields of a product record. Presence and format are checked by the rules, not the decoder,
     so that every violation is reported at once."""
 
-    brand: Annotated[str | None, Spec(Kind.TEXT, required=True)] = None
-    name_cn: Annotated[str | None, Spec(Kind.TEXT, required=True)] = None
-    name_foreign: Annotated[str | None, Spec(Kind.TEXT)] = None
-    spec: Annotated[str | None, Spec(Kind.TEXT, required=True)] = None
-    category: Annotated[str | None, Spec(Kind.TEXT, required=True)] = None
-    hs_code: Annotated[str | None, Spec(Kind.CODE, required=True)] = None
-    ciq_code: Annotated[str | None, Spec(Kind.CODE)] = None
-    origin_country: Annotated[str | None, Spec(Kind.UPPER, required=True)] = None
-    ingredients: Annotated[list[str], Spec(Kind.TEXTS, items=limits.INGREDIENTS)] = msgspec.field(default_factory=list)
-    shelf_life_months: Annotated[int | None, Spec(Kind.NUMBER)] = None
-    usage: Annotated[str | None, Spec(Kind.TEXT)] = None
-    images: Annotated[list[str], Spec(Kind.TEXTS, items=limits.IMAGES)] = msgspec.field(default_factory=list)
-    documents: Annotated[list[Document], Spec(Kind.DOCUMENTS, items=limits.DOCUMENTS)] = msgspec.field(
+    brand: Annotated[str | None, Spec(Kind.TEXT, "品牌", "Brand", required=True)] = None
+    name_cn: Annotated[str | None, Spec(Kind.TEXT, "中文品名", "Chinese name", required=True)] = None
+    name_foreign: Annotated[str | None, Spec(Kind.TEXT, "外文品名", "Foreign name")] = None
+    spec: Annotated[str | None, Spec(Kind.TEXT, "规格型号", "Specification", required=True)] = None
+    category: Annotated[str | None, Spec(Kind.TEXT, "商品类别", "Category", required=True)] = None
+    hs_code: Annotated[str | None, Spec(Kind.CODE, "商品编码（HS）", "HS code", required=True)] = None
+    ciq_code: Annotated[str | None, Spec(Kind.CODE, "检验检疫编码", "CIQ code")] = None
+    origin_country: Annotated[str | None, Spec(Kind.UPPER, "原产国", "Country of origin", required=True)] = None
+    ingredients: Annotated[list[str], Spec(Kind.TEXTS, "成分", "Ingredients", items=limits.INGREDIENTS)] = (
+        msgspec.field(default_factory=list)
+    )
+    shelf_life_months: Annotated[int | None, Spec(Kind.NUMBER, "保质期（月）", "Shelf life (months)")] = None
+    usage: Annotated[str | None, Spec(Kind.TEXT, "用途及使用方法", "Usage")] = None
+    images: Annotated[list[str], Spec(Kind.TEXTS, "商品图片", "Images", items=limits.IMAGES)] = msgspec.field(
         default_factory=list
     )
+    documents: Annotated[list[Document], Spec(Kind.DOCUMENTS, "随附单证", "Documents", items=limits.DOCUMENTS)] = (
+        msgspec.field(default_factory=list)
+    )
     # units sold a month, the catalog team's estimate: best sellers file first
-    monthly_units: Annotated[int | None, Spec(Kind.NUMBER)] = None
+    monthly_units: Annotated[int | None, Spec(Kind.NUMBER, "月销量（件）", "Monthly units")] = None
     # the customs supervision mode: 1210 (bonded) or 9610 (direct mail)
-    import_mode: Annotated[str | None, Spec(Kind.CODE)] = None
-    item_record_no: Annotated[str | None, Spec(Kind.CODE)] = None  # the bonded account-book item number (账册备案料号)
-    gtin: Annotated[str | None, Spec(Kind.CODE)] = None  # the barcode
-    declared_unit: Annotated[str | None, Spec(Kind.TEXT)] = None  # the unit an order line counts in (瓶, 盒, 件…)
+    import_mode: Annotated[str | None, Spec(Kind.CODE, "监管方式", "Import mode")] = None
+    item_record_no: Annotated[str | None, Spec(Kind.CODE, "账册备案料号", "Account-book item number")] = (
+        None  # the bonded account-book item number (账册备案料号)
+    )
+    gtin: Annotated[str | None, Spec(Kind.CODE, "条形码", "Barcode (GTIN)")] = None  # the barcode
+    declared_unit: Annotated[str | None, Spec(Kind.TEXT, "申报计量单位", "Declared unit")] = (
+        None  # the unit an order line counts in (瓶, 盒, 件…)
+    )
 
 
 EDITABLE_FIELDS: tuple[str, ...] = ProductFields.__struct_fields__
@@ -141,7 +151,7 @@ EDITABLE_FIELDS: tuple[str, ...] = ProductFields.__struct_fields__
 class ProductIn(ProductFields, kw_only=True):
     """A whole product record as a client sends it: create, validate, import."""
 
-    sku: Annotated[str | None, Spec(Kind.CODE, required=True)] = None
+    sku: Annotated[str | None, Spec(Kind.CODE, "商品货号（SKU）", "SKU", required=True)] = None
 
 
 def _specs(struct: type[Struct]) -> dict[str, Spec]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib.resources
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
@@ -40,6 +40,7 @@ from registry.domain.errors import (
 )
 from registry.domain.lifecycle import Action
 from registry.domain.records import (
+    FIELDS,
     Category,
     ProductIn,
     ProductOut,
@@ -98,8 +99,9 @@ def _render(
             **context,
             "age": _age(lang),
             "percent": _percent,
-            "moment": _moment,
             "show": _show,
+            "term": functools.partial(term, lang),
+            "label": functools.partial(label, lang),
         },
         status_code=status,
         headers={**SECURITY_HEADERS, **(headers or {})},
@@ -118,8 +120,33 @@ def _age(lang: str) -> Any:
     return age
 
 
-def _moment(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def configure(zone: dt.tzinfo) -> Callable[[JinjaTemplateEngine], None]:
+    """The templates' globals that depend on the deployment: a moment is shown in the customs time zone."""
+
+    def moment(value: dt.datetime) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    def callback(engine: JinjaTemplateEngine) -> None:
+        engine.engine.globals["moment"] = moment
+
+    return callback
+
+
+def term(lang: str, prefix: str, value: str | None) -> str:
+    """A value of a closed set (a status, a category, a document or alert kind, a history action) in words; one
+    the catalogue does not know, as it is."""
+    if value is None:
+        return ""
+    key = f"{prefix}_{value}"
+    return translate(lang, key) if key in catalogue(lang) else value
+
+
+def label(lang: str, name: str) -> str:
+    """A field's label: the record's own (its Spec), else a filing field's from the catalogue, else its name."""
+    spec = FIELDS.get(name)
+    if spec is not None:
+        return spec.label if lang == "zh" else spec.label_en
+    return term(lang, "field", name)
 
 
 def _percent(value: float | None) -> str:
@@ -127,11 +154,14 @@ def _percent(value: float | None) -> str:
 
 
 def _show(value: Any) -> str:
+    """A single value as text ("—" for none); lists and documents are shown item by item by the templates."""
     if value is None:
         return "—"
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return " · ".join(str(v) for v in value.values() if v not in (None, "", []))
+    return str(value)
 
 
 @get("/sign-in", **page())
@@ -297,7 +327,7 @@ async def _product_page(
         {**msgspec.to_builtins(doc), "days_left": (doc.valid_until - today).days if doc.valid_until else None}
         for doc in record.documents
     ]
-    fields = [(name, _show(getattr(record, name))) for name in ProductIn.__struct_fields__ if name != "documents"]
+    fields = [(name, getattr(record, name)) for name in forms.EDITABLE]
     role = session.principal.role
     actions = [a.value for a in lifecycle.allowed_actions(Status(record.filing.status)) if lifecycle.may(role, a)]
     editable = record.filing.status == Status.UNFILED and access.may(role, "correct")

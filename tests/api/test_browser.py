@@ -142,7 +142,7 @@ def test_a_record_goes_round_the_review_in_the_browser(
     first = page.locator("table.list tbody tr").first.get_by_role("link")
     assert first.inner_text() == SKU
     first.click()
-    flagged = page.locator("tr.flagged", has_text="ingredients")
+    flagged = page.locator("tr.flagged", has_text="成分")
     assert "ingredients.banned" in flagged.inner_text()
     page.get_by_label("驳回原因（每行一条）").fill("含禁用成分 hydroquinone\n请补充成分表原件")
     page.locator("form[action$='/filing/reject'] button").click()
@@ -158,7 +158,7 @@ def test_a_record_goes_round_the_review_in_the_browser(
     row = page.locator("table.list tbody tr", has_text=SKU)
     assert "请补充成分表原件" in row.inner_text()
     row.get_by_role("link", name=SKU).click()
-    ingredients = page.get_by_label("ingredients")
+    ingredients = page.get_by_label("Ingredients")
     ingredients.fill(ingredients.input_value().replace(BANNED, "").strip())
     page.get_by_role("button", name="Correct fields").click()
     assert "Done: Correct fields" in page.get_by_role("status").inner_text()

@@ -145,7 +145,7 @@ async def test_the_review_round_trip_through_the_forms(app: Litestar, client: Cl
     assert "images.missing" in refused.text
     # The page's fields are the correction form: the changed input alone is written, as PATCH would.
     page = await client.get(f"/ui/products/{SKU}")
-    assert '<label for="f-images">images</label>' in page.text
+    assert '<label for="f-images">商品图片</label>' in page.text  # the field's Chinese label
     corrected = await post_form(
         client,
         f"/ui/products/{SKU}",
