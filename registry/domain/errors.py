@@ -42,6 +42,10 @@ class InvalidTransition(Conflict):
     slug = "invalid-transition"
 
 
+class NumberTaken(Conflict):
+    """A filing number another SKU holds, or was issued meanwhile: a number is never reissued."""
+
+
 class PreconditionFailed(RegistryError):
     status, title, slug = 412, "Precondition failed", "stale-version"
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.domain import lifecycle, rules
 from registry.domain.alerts import AlertKind, AlertStatus
-from registry.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from registry.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, NumberTaken, ValidationFailed
 from registry.domain.lifecycle import Action, ActionIn, ReviewIn
 from registry.domain.records import ProductOut, Status, normalize, read_sku
 from registry.domain.reference import Reference, wco_subheadings
@@ -76,7 +76,7 @@ async def act(
             else:
                 await move(tx, row, action, target, before, actor.actor, now, reason)
     except IntegrityError as exc:
-        raise Conflict(f"filing number {body.filing_no} was issued meanwhile; it cannot be used again") from exc
+        raise NumberTaken(f"filing number {body.filing_no} was issued meanwhile; it cannot be used again") from exc
     if refused is not None:
         raise refused
     ctx.changed([row])
@@ -328,7 +328,7 @@ async def _issue_number(tx: AsyncSession, sku: str, filing_no: str, valid_until:
     """Record the number for this SKU; one held by another SKU, now or before, is refused."""
     held = await tx.get(FilingNumber, filing_no, with_for_update=True)
     if held is not None and held.sku != sku:
-        raise Conflict(f"filing number {filing_no} belongs to {held.sku}; a number is never reissued")
+        raise NumberTaken(f"filing number {filing_no} belongs to {held.sku}; a number is never reissued")
     await tx.execute(
         update(FilingNumber)
         .where(FilingNumber.sku == sku, FilingNumber.filing_no != filing_no, FilingNumber.superseded_by.is_(None))

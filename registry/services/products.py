@@ -355,7 +355,14 @@ def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
             or_(
                 *(
                     func.lower(column).contains(needle, autoescape=True)
-                    for column in (Product.sku, Product.name_cn, Product.name_foreign, Product.brand)
+                    for column in (
+                        Product.sku,
+                        Product.name_cn,
+                        Product.name_foreign,
+                        Product.brand,
+                        Product.filing_no,
+                        Product.hs_code,
+                    )
                 )
             )
         )

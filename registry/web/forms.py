@@ -72,10 +72,18 @@ def changed_fields(record: ProductOut, typed: dict[str, str]) -> tuple[dict[str,
     return changes, problems
 
 
+ACTION_FIELDS = ("filing_no", "valid_until", "reason", "reasons")
+
+
+def action_typed(form: Any) -> dict[str, str]:
+    """What a filing action's form had in its inputs, to show again when the action is refused."""
+    return {name: field_text(form, name) for name in ACTION_FIELDS}
+
+
 def action_body(action: Action, form: Any) -> tuple[ActionIn, list[Violation]]:
     """A filing action's body from its form: what the action takes, each field as the API would get it (the
     service checks the rest, as it does for the API)."""
-    text = {name: field_text(form, name).strip() for name in ("filing_no", "valid_until", "reason", "reasons")}
+    text = {name: value.strip() for name, value in action_typed(form).items()}
     if action is Action.APPROVE:
         try:
             until = dt.date.fromisoformat(text["valid_until"]) if text["valid_until"] else None

@@ -370,14 +370,15 @@ async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromP
     if not lifecycle.may(session.principal.role, chosen):
         raise PermissionDeniedException(translate(lang, "forbidden"))
     body, problems = forms.action_body(chosen, form)
+    acting = {"action": chosen.value, **forms.action_typed(form)}  # shown again when refused
     if problems:
         problem = {"detail": translate(lang, "field_error"), "violations": problems}
-        return await _product_page(request, sku, session, lang, status=422, problem=problem)
+        return await _product_page(request, sku, session, lang, status=422, problem=problem, acting=acting)
 
     async def work() -> None:
         await filings.act(ctx, sku, chosen, body, forms.version(form, lang), session.principal)
 
-    return await _attempt(request, sku, session, lang, work, f"act_{chosen.value}")
+    return await _attempt(request, sku, session, lang, work, f"act_{chosen.value}", acting=acting)
 
 
 async def _attempt(
@@ -388,6 +389,7 @@ async def _attempt(
     work: Callable[[], Awaitable[None]],
     done: str,
     typed: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Template | Redirect:
     """A form's change through its service, then `303 See Other` to the record's page, which says that `done` (a
     message key) is done; or the page with the refusal in words and its violations (and what was typed, shown
@@ -396,10 +398,12 @@ async def _attempt(
         await work()
     except ValidationFailed as exc:
         problem = {"detail": exc.detail, "violations": exc.violations}
-        return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem)
+        return await _product_page(request, sku, session, lang, status=422, typed=typed, problem=problem, **extra)
     except RegistryError as exc:
         problem = {"detail": words(exc, lang), "violations": []}
-        return await _product_page(request, sku, session, lang, status=exc.status, typed=typed, problem=problem)
+        return await _product_page(
+            request, sku, session, lang, status=exc.status, typed=typed, problem=problem, **extra
+        )
     return Redirect(f"/ui/products/{quote(sku, safe='')}?{urlencode({'done': done})}", status_code=303)
 
 
@@ -425,6 +429,13 @@ async def correct(request: Request[Any, Any, Any], sku: FromPath[str]) -> Templa
         )
 
     return await _attempt(request, sku, session, lang, work, "correct", typed)
+
+
+@get("/expiring", **page())
+async def expiring_list(request: Request[Any, Any, Any]) -> Template:
+    """Every filing and document lapsing within 30 days (the dashboard shows the first 20)."""
+    session, lang = await require(request, "expiring")
+    return _render("expiring.html", lang, session, expiring=await reports.expiring(request.app.state.ctx, 30))
 
 
 @get("/alerts", **page("cursor"))
@@ -494,6 +505,7 @@ def router() -> Router:
             act,
             correct,
             alert_list,
+            expiring_list,
             acknowledge,
             static,
         ],

@@ -7,7 +7,7 @@ import importlib.resources
 import json
 from typing import Any
 
-from registry.domain.errors import RegistryError
+from registry.domain.errors import InvalidTransition, NumberTaken, RegistryError
 
 
 @functools.cache
@@ -23,8 +23,11 @@ def translate(lang: str, key: str, **values: Any) -> str:
 
 
 def words(exc: RegistryError, lang: str) -> str:
-    """A refusal in the page's language: a conflict or a stale version in the catalogue's words, else its own."""
-    if exc.status == 409:
+    """A refusal in the page's language: the reasons a reviewer meets in the catalogue's words (with the service's
+    own detail), else the service's words."""
+    if isinstance(exc, NumberTaken):
+        return f"{translate(lang, 'duplicate_filing_no')}: {exc.detail}"
+    if isinstance(exc, InvalidTransition):
         return f"{translate(lang, 'conflict')} {exc.detail}"
     if exc.status == 412:
         return translate(lang, "stale")

@@ -137,3 +137,19 @@ async def test_a_field_sent_as_a_file_is_refused_not_stored(app: Litestar, clien
     assert "brand" in refused.text
     record = (await client.get(f"/v1/products/{SKU}", headers=auth("auditor"))).json()
     assert (record["version"], record["brand"]) == (1, "SK-II")
+
+
+async def test_a_refused_decision_keeps_what_was_typed_and_says_why(app: Litestar, client: Client, auth: Auth) -> None:
+    for sku in (SKU, "SK2-OTHER"):
+        await client.post("/v1/products", json=sk2(sku=sku), headers=auth("catalog"))
+        await client.post(f"/v1/products/{sku}/filing/submit", headers=auth("catalog"))
+    approve = {"filing_no": "2026000001", "valid_until": "2029-01-01"}
+    assert (await client.post(f"/v1/products/{SKU}/filing/approve", json=approve, headers=auth("reviewer"))).is_success
+    assert (await sign_in(client, await key_for(app, "reviewer"))).status_code == 303
+    refused = await post_form(client, "/ui/products/SK2-OTHER", "/ui/products/SK2-OTHER/filing/approve", approve)
+    assert refused.status_code == 409
+    assert "备案编号已被其他商品使用" in refused.text
+    assert 'value="2026000001"' in refused.text
+    assert 'value="2029-01-01"' in refused.text
+    record = (await client.get("/v1/products/SK2-OTHER", headers=auth("auditor"))).json()
+    assert record["filing"]["status"] == "under_review"
