@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from registry.domain import rules
+from registry.domain import context, rules
+from registry.domain.context import CustomsContext
 from registry.domain.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from registry.domain.records import (
     FIELDS,
@@ -485,3 +486,10 @@ async def validate_many(ctx: Context, records: list[ProductIn]) -> list[list[Vio
 def _validate(records: list[ProductIn], ref: Reference, today: dt.date) -> list[list[Violation]]:
     subheadings = wco_subheadings()
     return [rules.validate(normalize(data), ref, subheadings, today) for data in records]
+
+
+async def customs_context(ctx: Context, record: ProductIn) -> CustomsContext:
+    """The record's customs context today, from the reference in force."""
+    async with ctx.db.reads() as tx:
+        ref = await reference.current(ctx, tx)
+    return context.customs_context(record, ref, ctx.today())

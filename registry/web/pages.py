@@ -31,7 +31,7 @@ from registry.api.auth import FailedAuthentications, client_address
 from registry.api.errors import EXCEPTION_HANDLERS as API_ERRORS
 from registry.api.errors import Problem
 from registry.api.policy import Policy
-from registry.domain import lifecycle
+from registry.domain import context, lifecycle
 from registry.domain import stats as stats_rules
 from registry.domain.alerts import AlertStatus
 from registry.domain.errors import (
@@ -99,6 +99,7 @@ def _render(
             **context,
             "age": _age(lang),
             "percent": _percent,
+            "rate": _rate,
             "show": _show,
             "term": functools.partial(term, lang),
             "label": functools.partial(label, lang),
@@ -147,6 +148,11 @@ def label(lang: str, name: str) -> str:
     if spec is not None:
         return spec.label if lang == "zh" else spec.label_en
     return term(lang, "field", name)
+
+
+def _rate(value: Any) -> str:
+    """A tax rate as a percentage, to the hundredth where it has one: 9.1 %, 13 %."""
+    return "—" if value is None else f"{value * 100:.2f}".rstrip("0").rstrip(".") + " %"
 
 
 def _percent(value: float | None) -> str:
@@ -333,12 +339,18 @@ async def _product_page(
     editable = record.filing.status == Status.UNFILED and access.may(role, "correct")
     entries = {name: forms.entry(getattr(record, name)) for name in forms.EDITABLE} | (typed or {}) if editable else {}
     events = await history.of_product(ctx, sku) if access.may(role, "history") else []
+    customs = await products.customs_context(ctx, _input(record))
+    lapse = customs.documents_lapse
+    outlives = record.filing.valid_until is not None and lapse is not None and record.filing.valid_until > lapse
     return _render(
         "product.html",
         lang,
         session,
         status=status,
         record=record,
+        customs=customs,
+        outlives=outlives,
+        since=context.since_rejection(events) if record.filing.status == Status.UNDER_REVIEW else None,
         by_field=by_field,
         fields=fields,
         documents=documents,

@@ -67,3 +67,45 @@ async def test_search_finds_a_filing_number_and_an_hs_code(app: Litestar, client
     by_code = (await client.get("/ui/products", params={"q": "21069090"})).text
     assert "/ui/products/FOOD-1" in by_code
     assert "/ui/products/SK2-FTE-230" not in by_code
+
+
+async def test_a_resubmitted_record_shows_the_reasons_what_changed_and_what_a_reason_named_that_did_not(
+    app: Litestar, client: Client, auth: Auth
+) -> None:
+    sku = "SK2-FTE-230"
+    await client.post("/v1/products", json=sk2(), headers=auth("catalog"))
+    await client.post(f"/v1/products/{sku}/filing/submit", headers=auth("catalog"))
+    reasons = {"reasons": ["ingredients: the list lacks the preservative", "brand letter expired"]}
+    assert (await client.post(f"/v1/products/{sku}/filing/reject", json=reasons, headers=auth("reviewer"))).is_success
+    changed = {"ingredients": [*sk2()["ingredients"], "phenoxyethanol"]}
+    patched = await client.patch(f"/v1/products/{sku}", json=changed, headers={**auth("catalog"), "If-Match": '"3"'})
+    assert patched.status_code == 200, patched.text
+    await client.post(f"/v1/products/{sku}/filing/submit", headers=auth("catalog"))
+    assert (await sign_in(client, await key_for(app, "reviewer"))).status_code == 303
+
+    page = (await client.get(f"/ui/products/{sku}")).text
+    panel = page.split('id="since-h"')[1].split("</section>")[0]
+    assert "ingredients: the list lacks the preservative" in panel
+    assert "brand letter expired" in panel
+    assert "<li>phenoxyethanol</li>" in panel  # the change, item by item
+    assert '<strong class="unchanged">品牌</strong>' in panel  # a reason named the brand, which did not change
+    assert '<strong class="unchanged">成分</strong>' not in panel
+
+
+async def test_the_customs_context_beside_the_fields_and_a_filing_that_outlives_its_documents(
+    app: Litestar, client: Client, auth: Auth
+) -> None:
+    sku = "SK2-FTE-230"
+    await client.post("/v1/products", json=_lapsing(sku, 60), headers=auth("catalog"))
+    await client.post(f"/v1/products/{sku}/filing/submit", headers=auth("catalog"))
+    assert (await sign_in(client, await key_for(app, "reviewer"), "en")).status_code == 303
+    waiting = (await client.get(f"/ui/products/{sku}")).text
+    context = waiting.split('id="customs-h"')[1].split("</section>")[0]
+    assert "<code>33049900</code>" in context  # the positive-list line of 3304990099
+    assert "VAT 13 %" in context
+    lapse = (TODAY + dt.timedelta(days=60)).isoformat()
+    assert f"The first document lapses on {lapse}" in waiting  # beside the approval's date
+    approve = {"filing_no": "2026000010", "valid_until": (TODAY + dt.timedelta(days=365)).isoformat()}
+    assert (await client.post(f"/v1/products/{sku}/filing/approve", json=approve, headers=auth("reviewer"))).is_success
+    filed = (await client.get(f"/ui/products/{sku}")).text
+    assert "outlives the first document to lapse" in filed
