@@ -81,6 +81,8 @@ class ProductQuery(msgspec.Struct, kw_only=True):
     expiring_within_days: int | None = None
     rejected: bool | None = None  # unfiled records carrying a reviewer's reasons (or, false, every other)
     held: bool | None = None  # filed records on hold (or, false, every other)
+    import_mode: str | None = None  # the workbench's inbox: records of one import mode
+    submitted_before: dt.datetime | None = None  # the workbench's inbox: submitted before this moment
     sort: Sort = Sort.SKU
     limit: int = 100
     cursor: str | None = None
@@ -378,6 +380,10 @@ def _filtered(query: ProductQuery, today: dt.date) -> Select[Product]:
         stmt = stmt.where(rejected if query.rejected else not_(rejected))
     if query.held is not None:
         stmt = stmt.where(Product.hold_since.is_not(None) if query.held else Product.hold_since.is_(None))
+    if query.import_mode is not None:
+        stmt = stmt.where(Product.import_mode == query.import_mode)
+    if query.submitted_before is not None:
+        stmt = stmt.where(Product.submitted_at < query.submitted_before)
     return stmt
 
 

@@ -34,14 +34,12 @@ from registry.api.policy import Policy
 from registry.domain import context, lifecycle
 from registry.domain import stats as stats_rules
 from registry.domain.alerts import AlertStatus
-from registry.domain.errors import (
-    RegistryError,
-    ValidationFailed,
-)
+from registry.domain.errors import BadRequest, RegistryError, ValidationFailed
 from registry.domain.lifecycle import Action
 from registry.domain.records import (
     FIELDS,
     Category,
+    ImportMode,
     ProductIn,
     ProductOut,
     ProductPatch,
@@ -51,7 +49,7 @@ from registry.domain.violations import Violation
 from registry.services import alerts, filings, history, products, reports, sessions, stats
 from registry.services.context import Context
 from registry.services.sessions import LANGS, Lang, Session
-from registry.web import access, forms
+from registry.web import access, forms, inbox
 from registry.web.charts import weekly_bars
 from registry.web.session import COOKIE, SignedOut, WorkbenchCsrf, require, resume
 from registry.web.words import catalogue, translate, words
@@ -248,26 +246,77 @@ async def _rows(ctx: Context, items: list[ProductOut]) -> list[dict[str, Any]]:
     return rows
 
 
-@get("/review", **page("cursor"))
+@get("/review", **page("cursor", *inbox.PARAMS))
 async def review_queue(request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None) -> Template:
+    """The inbox: the review queue as its filters (kept in the URL) select and order it."""
     session, lang = await require(request, "catalogue")
     ctx: Context = request.app.state.ctx
-    query = products.ProductQuery(
-        status=Status.UNDER_REVIEW, sort=products.Sort.SUBMITTED_AT, limit=PAGE, cursor=cursor
-    )
-    found = await products.search(ctx, query)
-    rows = await _rows(ctx, found.items)
-    next_url = f"/ui/review?{urlencode({'cursor': found.next_cursor})}" if found.next_cursor else None
+    box = inbox.read(request.query_params)
+    found, next_cursor = await inbox.page(ctx, box, cursor, _validator(ctx))
+    rows = [_counted(item, violations) for item, violations in found]
     return _render(
-        "queue.html",
+        "inbox.html",
         lang,
         session,
-        heading=translate(lang, "nav_review"),
         rows=rows,
-        query=query,
-        searchable=False,
-        next_url=next_url,
+        inbox=box,
+        queue=urlencode(box.params()),
+        categories=[c.value for c in Category],
+        modes=[m.value for m in ImportMode],
+        sorts=[s.value for s in inbox.SORTS],
+        next_url=box.url(cursor=next_cursor) if next_cursor else None,
     )
+
+
+def _validator(ctx: Context) -> inbox.Validate:
+    async def validate(items: list[ProductOut]) -> list[list[Violation]]:
+        return await products.validate_many(ctx, [_input(item) for item in items])
+
+    return validate
+
+
+def _counted(item: ProductOut, violations: list[Violation]) -> dict[str, Any]:
+    errors = sum(v.severity == "error" for v in violations)
+    return {"record": item, "errors": errors, "warnings": len(violations) - errors}
+
+
+@post("/review/decide", **page())
+async def decide_many(request: Request[Any, Any, Any]) -> Template:
+    """Bulk decisions from the inbox: approve each selected record with its own number and validity, or reject
+    them all with one set of reasons; each in its own transaction, at the version its row showed. The answer
+    lists each record's result."""
+    session, lang = await require(request)
+    ctx: Context = request.app.state.ctx
+    form = await request.form()
+    decision = forms.field_text(form, "decision")
+    if decision not in (Action.APPROVE, Action.REJECT):
+        raise BadRequest("choose approve or reject")
+    chosen = Action(decision)
+    if not lifecycle.may(session.principal.role, chosen):
+        raise PermissionDeniedException(translate(lang, "forbidden"))
+    results = []
+    for sku in [value for value in form.getall("sku") if isinstance(value, str)][: inbox.PAGE]:
+        fields = {name: forms.field_text(form, f"{name}_{sku}") for name in ("filing_no", "valid_until", "version")}
+        typed = {**fields, "reasons": forms.field_text(form, "reasons")}
+        results.append(await _decide_one(ctx, session, lang, sku, chosen, typed))
+    box = inbox.read({name: forms.field_text(form, name) for name in inbox.PARAMS})
+    return _render("decided.html", lang, session, results=results, back=box.url(), action=chosen.value)
+
+
+async def _decide_one(
+    ctx: Context, session: Session, lang: Lang, sku: str, action: Action, typed: dict[str, str]
+) -> dict[str, Any]:
+    """One record's decision from the bulk form: done, or refused in words."""
+    body, problems = forms.action_body(action, typed)
+    try:
+        if problems:
+            raise ValidationFailed(problems)
+        await filings.act(ctx, sku, action, body, forms.version(typed, lang), session.principal)
+    except ValidationFailed as exc:
+        return {"sku": sku, "ok": False, "words": "; ".join(f"{v.field} {v.message}" for v in exc.violations)}
+    except RegistryError as exc:
+        return {"sku": sku, "ok": False, "words": words(exc, lang)}
+    return {"sku": sku, "ok": True, "words": translate(lang, "done", action=translate(lang, f"act_{action.value}"))}
 
 
 @get("/products", **page("q", "status", "category", "brand", "rejected", "cursor"))
@@ -362,12 +411,22 @@ async def _product_page(
     )
 
 
-@get("/products/{sku:str}", **page("done"))
+@get("/products/{sku:str}", **page("done", "inbox", *inbox.PARAMS))
 async def product(request: Request[Any, Any, Any], sku: FromPath[str], done: FromQuery[str | None] = None) -> Template:
-    """A record's page; after a change, `done` names it (one of DONE), and the page says it is done."""
+    """A record's page; after a change, `done` names it (one of DONE), and the page says it is done. Opened from
+    the inbox (`inbox=1` and its filters), its decisions open the next record of the same inbox."""
     session, lang = await require(request, "catalogue")
     notice = translate(lang, "done", action=translate(lang, done)) if done in DONE else None
-    return await _product_page(request, sku, session, lang, notice=notice)
+    return await _product_page(
+        request, sku, session, lang, notice=notice, queue_fields=_from_inbox(request.query_params)
+    )
+
+
+def _from_inbox(params: Any) -> dict[str, str]:
+    """The inbox a page was opened from, as the fields its forms carry on (none: not from the inbox)."""
+    if params.get("inbox") != "1":
+        return {}
+    return {"inbox": "1", **inbox.read({name: params.get(name) for name in inbox.PARAMS}).params()}
 
 
 @post("/products/{sku:str}/filing/{action:str}", **page())
@@ -390,7 +449,20 @@ async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromP
     async def work() -> None:
         await filings.act(ctx, sku, chosen, body, forms.version(form, lang), session.principal)
 
-    return await _attempt(request, sku, session, lang, work, f"act_{chosen.value}", acting=acting)
+    queue = _from_inbox(form)
+    then = functools.partial(_next_in_inbox, ctx, queue, f"act_{chosen.value}") if queue else None
+    return await _attempt(
+        request, sku, session, lang, work, f"act_{chosen.value}", acting=acting, queue_fields=queue, then=then
+    )
+
+
+async def _next_in_inbox(ctx: Context, queue: dict[str, str], done: str) -> str:
+    """Save and next: the first record of the inbox the decision was taken from, or the inbox when none is left."""
+    box = inbox.read(queue)
+    following = await inbox.first(ctx, box, _validator(ctx))
+    if following is None:
+        return box.url()
+    return f"/ui/products/{quote(following, safe='')}?{urlencode({**queue, 'done': done})}"
 
 
 async def _attempt(
@@ -401,6 +473,7 @@ async def _attempt(
     work: Callable[[], Awaitable[None]],
     done: str,
     typed: dict[str, str] | None = None,
+    then: Callable[[], Awaitable[str]] | None = None,
     **extra: Any,
 ) -> Template | Redirect:
     """A form's change through its service, then `303 See Other` to the record's page, which says that `done` (a
@@ -416,6 +489,8 @@ async def _attempt(
         return await _product_page(
             request, sku, session, lang, status=exc.status, typed=typed, problem=problem, **extra
         )
+    if then is not None:
+        return Redirect(await then(), status_code=303)
     return Redirect(f"/ui/products/{quote(sku, safe='')}?{urlencode({'done': done})}", status_code=303)
 
 
@@ -512,6 +587,7 @@ def router() -> Router:
             sign_out,
             dashboard,
             review_queue,
+            decide_many,
             search_products,
             product,
             act,

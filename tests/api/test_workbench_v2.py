@@ -11,7 +11,8 @@ from litestar import Litestar
 
 from registry.web.words import catalogue
 from tests.api.conftest import Auth
-from tests.api.test_workbench import key_for, sign_in
+from tests.api.test_workbench import key_for, sign_in, token_of
+from tests.conftest import FakeClock
 from tests.samples import TODAY, sk2
 
 Client = httpx.AsyncClient
@@ -109,3 +110,125 @@ async def test_the_customs_context_beside_the_fields_and_a_filing_that_outlives_
     assert (await client.post(f"/v1/products/{sku}/filing/approve", json=approve, headers=auth("reviewer"))).is_success
     filed = (await client.get(f"/ui/products/{sku}")).text
     assert "outlives the first document to lapse" in filed
+
+
+async def _queue(client: Client, auth: Auth) -> None:
+    """Four records under review: two cosmetics (one bonded, one a best seller), a food record, and one submitted
+    ten days ago."""
+    records = [
+        sk2(sku="Q-BONDED", import_mode="1210", item_record_no="ITEM-1"),
+        sk2(sku="Q-BEST", monthly_units=9000),
+        sk2(sku="Q-FOOD", category="food", hs_code="2106909090"),
+        sk2(sku="Q-OLD"),
+    ]
+    for record in records:
+        assert (await client.post("/v1/products", json=record, headers=auth("catalog"))).is_success
+
+
+async def _submit(client: Client, auth: Auth, clock: FakeClock, skus: list[str]) -> None:
+    for sku in skus:
+        submitted = await client.post(f"/v1/products/{sku}/filing/submit", headers=auth("catalog"))
+        assert submitted.status_code == 200, submitted.text
+        clock.advance(hours=1)
+
+
+def _listed(page: str) -> list[str]:
+    return re.findall(r'class="open">([^<]+)</a>', page)
+
+
+async def test_the_inbox_filters_and_sorts_with_its_filters_in_the_url(
+    app: Litestar, client: Client, auth: Auth, clock: FakeClock
+) -> None:
+    await _queue(client, auth)
+    clock.advance(days=-10)
+    await _submit(client, auth, clock, ["Q-OLD"])
+    clock.advance(days=10)
+    await _submit(client, auth, clock, ["Q-FOOD", "Q-BONDED", "Q-BEST"])
+    assert (await sign_in(client, await key_for(app, "reviewer"))).status_code == 303
+
+    assert _listed((await client.get("/ui/review")).text) == ["Q-OLD", "Q-FOOD", "Q-BONDED", "Q-BEST"]
+    assert _listed((await client.get("/ui/review", params={"category": "food"})).text) == ["Q-FOOD"]
+    assert _listed((await client.get("/ui/review", params={"mode": "1210"})).text) == ["Q-BONDED"]
+    assert _listed((await client.get("/ui/review", params={"waiting": "5"})).text) == ["Q-OLD"]
+    assert _listed((await client.get("/ui/review", params={"sort": "priority"})).text)[0] == "Q-BEST"
+    # A rule the live validation reports: an ingredient only the cosmetics carry, banned since they were submitted.
+    banned = (await client.get("/v1/reference/banned-ingredients", headers=auth("admin"))).json()["data"]
+    banned["cosmetics"].append("pentylene glycol")
+    assert (await client.put("/v1/reference/banned-ingredients", json=banned, headers=auth("admin"))).is_success
+    by_rule = _listed((await client.get("/ui/review", params={"rule": "ingredients.banned"})).text)
+    assert sorted(by_rule) == ["Q-BEST", "Q-BONDED", "Q-OLD"]
+    page = (await client.get("/ui/review", params={"category": "cosmetics", "sort": "priority"})).text
+    assert 'href="/ui/products/Q-BEST?inbox=1&amp;category=cosmetics&amp;sort=priority"' in page
+    assert (await client.get("/ui/review", params={"sort": "sku"})).status_code == 400
+    assert (await client.get("/ui/review", params={"mode": "1111"})).status_code == 400
+
+
+async def test_save_and_next_opens_the_next_record_of_the_same_inbox(
+    app: Litestar, client: Client, auth: Auth, clock: FakeClock
+) -> None:
+    await _queue(client, auth)
+    await _submit(client, auth, clock, ["Q-OLD", "Q-FOOD", "Q-BONDED"])
+    assert (await sign_in(client, await key_for(app, "reviewer"))).status_code == 303
+    opened = await client.get("/ui/products/Q-OLD", params={"inbox": "1", "category": "cosmetics"})
+    assert opened.status_code == 200
+    form = {
+        "version": "2",
+        "reasons": "label photo missing",
+        "inbox": "1",
+        "category": "cosmetics",
+        "_csrf_token": token_of(opened),
+    }
+    decided = await client.post("/ui/products/Q-OLD/filing/reject", data=form, follow_redirects=False)
+    assert decided.status_code == 303
+    # The next cosmetics record under review; the food record is not in this inbox.
+    assert decided.headers["location"] == "/ui/products/Q-BONDED?inbox=1&category=cosmetics&done=act_reject"
+    last = await client.get(decided.headers["location"])
+    form = {"version": "2", "reasons": "x", "inbox": "1", "category": "cosmetics", "_csrf_token": token_of(last)}
+    emptied = await client.post("/ui/products/Q-BONDED/filing/reject", data=form, follow_redirects=False)
+    assert emptied.headers["location"] == "/ui/review?category=cosmetics"  # none left: back to the inbox
+
+
+async def test_bulk_reject_and_approve_answer_each_records_result(
+    app: Litestar, client: Client, auth: Auth, clock: FakeClock
+) -> None:
+    await _queue(client, auth)
+    await _submit(client, auth, clock, ["Q-OLD", "Q-FOOD", "Q-BONDED", "Q-BEST"])
+    assert (await sign_in(client, await key_for(app, "reviewer"))).status_code == 303
+    inbox = await client.get("/ui/review")
+    rejected = await client.post(
+        "/ui/review/decide",
+        data={
+            "sku": ["Q-OLD", "Q-FOOD"],
+            "version_Q-OLD": "2",
+            "version_Q-FOOD": "1",  # stale: the record is at 2
+            "decision": "reject",
+            "reasons": "label photo missing\nbrand letter expired",
+            "_csrf_token": token_of(inbox),
+        },
+    )
+    assert rejected.status_code == 200
+    rows = dict(re.findall(r'<a href="/ui/products/([^"]+)">[^<]+</a></td><td>([^<]+)</td>', rejected.text))
+    assert rows["Q-OLD"].startswith("已完成")
+    assert "刷新" in rows["Q-FOOD"]  # changed meanwhile, in words
+    old = (await client.get("/v1/products/Q-OLD", headers=auth("auditor"))).json()
+    assert old["filing"]["rejection_reasons"] == ["label photo missing", "brand letter expired"]
+    assert (await client.get("/v1/products/Q-FOOD", headers=auth("auditor"))).json()["filing"][
+        "status"
+    ] == "under_review"
+    approved = await client.post(
+        "/ui/review/decide",
+        data={
+            "sku": ["Q-BONDED", "Q-BEST"],
+            "version_Q-BONDED": "2",
+            "version_Q-BEST": "2",
+            "filing_no_Q-BONDED": "2026000101",
+            "valid_until_Q-BONDED": "2029-01-01",
+            "filing_no_Q-BEST": "2026000101",  # the same number: refused for the second
+            "valid_until_Q-BEST": "2029-01-01",
+            "decision": "approve",
+            "_csrf_token": token_of(inbox),
+        },
+    )
+    rows = dict(re.findall(r'<a href="/ui/products/([^"]+)">[^<]+</a></td><td>([^<]+)</td>', approved.text))
+    assert rows["Q-BONDED"].startswith("已完成")
+    assert "备案编号已被其他商品使用" in rows["Q-BEST"]
