@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import httpx
 from litestar import Litestar
@@ -232,3 +233,13 @@ async def test_bulk_reject_and_approve_answer_each_records_result(
     rows = dict(re.findall(r'<a href="/ui/products/([^"]+)">[^<]+</a></td><td>([^<]+)</td>', approved.text))
     assert rows["Q-BONDED"].startswith("已完成")
     assert "备案编号已被其他商品使用" in rows["Q-BEST"]
+
+
+def test_every_rule_a_record_or_a_decision_can_meet_has_words_in_both_languages() -> None:
+    """The rules of docs/rules.md's record and filing-action tables, each in the workbench's words."""
+    rules_md = (Path(__file__).parents[2] / "docs" / "rules.md").read_text()
+    sections = rules_md.split("## An import")[0]
+    codes = set(re.findall(r"^\| `([a-z0-9_.]+)` \|", sections, re.M))
+    for lang in ("zh", "en"):
+        missing = sorted(code for code in codes if f"rule_{code}" not in catalogue(lang))
+        assert missing == [], lang
