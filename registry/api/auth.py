@@ -90,7 +90,8 @@ class AuthMiddleware:
         if principal is None:
             failures: FailedAuthentications = scope["litestar_app"].state.failures
             client = client_address(scope)
-            failures.check(client)
+            if not ring.trusted(token):
+                failures.check(client)
             principal = await ring.resolve(token)
             if principal is None:
                 failures.failed(client)

@@ -93,6 +93,9 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     """Litestar's decoding failures: a bad body is a 422 with violations, a bad parameter a 400."""
     items: list[dict[str, Any]] = exc.extra if isinstance(exc.extra, list) else []
     body = [item for item in items if item.get("source") == "body"]
+    if any(item.get("key") == "data" and item.get("message") == "'data'" for item in body):
+        # The framework found no body at all (an empty chunked one): as a request without its body, a 400.
+        return problem(request, 400, "this request needs a body; none was sent", "bad-request")
     if body:
         violations = [
             from_msgspec_error(str(item.get("message", "")), "" if item.get("key") == "data" else str(item["key"]))

@@ -151,8 +151,8 @@ async def _receive_form(stream: AsyncIterator[bytes], boundary: str, body: _Spoo
                         part, fmt = event, _format_of(event)
                     elif event:
                         body.write(event)
-    except MultipartError as exc:
-        raise BadRequest(f"the form cannot be read: {exc}") from None
+    except MultipartError:
+        raise BadRequest("the form cannot be read: it is not a well-formed multipart/form-data body") from None
     if part is None or fmt is None:
         raise BadRequest(f"the form has no part {FILE!r}: send the file as `file`")
     return fmt

@@ -195,7 +195,7 @@ def _read_cell(kind: Kind, cell: str) -> Any:
     if kind is Kind.DOCUMENTS:
         try:
             return msgspec.json.decode(cell)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:  # nested too deeply to read: not a documents array
             raise ValueError(cell) from exc
     return int(cell) if kind is Kind.NUMBER else cell
 

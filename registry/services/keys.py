@@ -156,6 +156,11 @@ class KeyRing:
             return hit[0]
         return None
 
+    def trusted(self, token: str) -> bool:
+        """Whether this key was verified here before (its entry may be due for a new check): a failed-authentication
+        limit never holds it back, so a key in steady use keeps working while others' bad keys are refused."""
+        return token in self._known
+
     async def resolve(self, token: str) -> Principal | None:
         if (principal := self.cached(token)) is not None:
             return principal

@@ -181,7 +181,7 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     request.state.lang = lang
     failures: FailedAuthentications = request.app.state.failures
     client, key = client_address(request.scope), forms.field_text(form, "key")
-    if request.app.state.keyring.cached(key.strip()) is None:  # as the API: a trusted key is not held back
+    if not request.app.state.keyring.trusted(key.strip()):  # as the API: a trusted key is not held back
         failures.check(client)  # counted with the API's: past the limit, 429 here as there
     token = await sessions.start(request.app.state.ctx, request.app.state.keyring, key, lang)
     if token is None:
@@ -437,7 +437,7 @@ async def act(request: Request[Any, Any, Any], sku: FromPath[str], action: FromP
     try:
         chosen = Action(action)
     except ValueError:
-        raise HTTPException(status_code=404, detail=translate(lang, "not_found")) from None
+        raise HTTPException(status_code=404, detail=translate(lang, "no_action")) from None
     if not lifecycle.may(session.principal.role, chosen):
         raise PermissionDeniedException(translate(lang, "forbidden"))
     body, problems = forms.action_body(chosen, form)

@@ -45,6 +45,14 @@ class WorkbenchCsrf(CSRFMiddleware):
             )
         await super().__call__(scope, receive, send)
 
+    def _csrf_tokens_match(self, request_csrf_token: Any, cookie_csrf_token: Any) -> bool:
+        """A token that is not ASCII text (a file sent in its place, other characters) matches nothing: refused
+        as any wrong token is (403), never a failure."""
+        tokens = (request_csrf_token, cookie_csrf_token)
+        if not all(isinstance(token, str) and token.isascii() for token in tokens):
+            return False
+        return super()._csrf_tokens_match(request_csrf_token, cookie_csrf_token)
+
 
 async def resume(request: Request[Any, Any, Any]) -> tuple[Session | None, Lang, str | None]:
     """The signed-in session (None when there is none), the page's language, and the session's token."""

@@ -203,3 +203,33 @@ async def test_a_blank_optional_text_is_none_as_the_document_says(client: Client
     usage = document["components"]["schemas"]["ProductIn"]["properties"]["usage"]["oneOf"][0]
     assert "minLength" not in usage
     assert re.fullmatch(usage["pattern"], "") is not None
+
+
+async def test_an_empty_chunked_body_is_400_and_a_trusted_key_outlives_a_lockout(
+    app: Litestar, client: Client, auth: Auth
+) -> None:
+    async def nothing() -> Any:
+        if False:  # pragma: no cover  (an async generator that yields nothing: a chunked empty body)
+            yield b""
+
+    headers = {**auth("catalog"), "Content-Type": "application/json"}
+    answer = await client.post("/v1/products", content=nothing(), headers=headers)
+    assert answer.status_code == 400, answer.text
+    assert "'data'" not in answer.text
+    # A key in use keeps working while bad keys from its address are refused, also past its cache's life.
+    assert (await client.get("/v1/alerts", headers=auth("auditor"))).status_code == 200
+    for _ in range(app.state.settings.failed_auth_limit):
+        await client.get("/v1/alerts", headers={"Authorization": "Bearer rk_bad_key"})
+    assert (await client.get("/v1/alerts", headers={"Authorization": "Bearer rk_bad_key"})).status_code == 429
+    app.state.keyring._known = {token: (who, 0.0) for token, (who, _) in app.state.keyring._known.items()}  # stale
+    assert (await client.get("/v1/alerts", headers=auth("auditor"))).status_code == 200
+
+
+async def test_a_csv_documents_cell_nested_too_deeply_is_a_rejected_row(client: Client, auth: Auth) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    body = f'sku,documents\nX,"{deep}"\n'.encode()
+    answer = await client.post(
+        "/v1/imports", content=body, params={"mode": "partial"}, headers={**auth("catalog"), "Content-Type": "text/csv"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["errors"][0]["violations"][0]["code"] == "format.json"

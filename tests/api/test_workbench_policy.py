@@ -153,3 +153,11 @@ async def test_a_refused_decision_keeps_what_was_typed_and_says_why(app: Litesta
     assert 'value="2029-01-01"' in refused.text
     record = (await client.get("/v1/products/SK2-OTHER", headers=auth("auditor"))).json()
     assert record["filing"]["status"] == "under_review"
+
+
+async def test_a_csrf_token_that_is_not_ascii_or_is_a_file_is_refused_not_a_failure(client: Client) -> None:
+    form = await client.get("/ui/sign-in")
+    assert form.status_code == 200
+    for data, files in (({"_csrf_token": "é" * 65, "key": "x"}, None), ({"key": "x"}, {"_csrf_token": ("t", b"a")})):
+        refused = await client.post("/ui/sign-in", data=data, files=files)
+        assert refused.status_code == 403, refused.text[:200]

@@ -42,6 +42,9 @@ PAGES = (
     "/ui/products?q=B0999",
     "/ui/products?status=under_review&category=cosmetics",
     "/ui/products/PAGE-1",
+    "/ui/review?category=cosmetics&sort=priority",
+    "/ui/review?rule=ingredients.banned",
+    "/ui/expiring",
     "/ui/alerts",
 )
 
