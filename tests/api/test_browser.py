@@ -146,6 +146,9 @@ def test_a_record_goes_round_the_review_in_the_browser(
     assert "ingredients.banned" in flagged.inner_text()
     page.get_by_label("驳回原因（每行一条）").fill("含禁用成分 hydroquinone\n请补充成分表原件")
     page.locator("form[action$='/filing/reject'] button").click()
+    # Opened from the inbox, the rejection opens the inbox's next record; the rejected one shows its reasons.
+    page.wait_for_url(f"{url}/ui/products/{LATER}?inbox=1&done=act_reject")
+    page.goto(f"{url}/ui/products/{SKU}")
     assert "含禁用成分 hydroquinone" in page.locator("section.card").first.inner_text()
     _check_page(page)
 
