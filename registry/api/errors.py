@@ -109,8 +109,16 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
             title=ValidationFailed.title,
             violations=violations,
         )
-    params = [InvalidParam(str(item.get("key", "")), str(item.get("message", ""))) for item in items]
+    params = [InvalidParam(_named(request, str(item.get("key", ""))), str(item.get("message", ""))) for item in items]
     return problem(request, 400, "invalid request parameters", "invalid-parameters", invalid_params=params)
+
+
+def _named(request: Request[Any, Any, Any], key: str) -> str:
+    """A parameter as the client names it (`from`), not as the handler's argument is called (`start`)."""
+    handler = request.scope.get("route_handler")
+    field = handler.parsed_fn_signature.parameters.get(key) if handler is not None else None
+    kwarg = getattr(field, "kwarg_definition", None)
+    return getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or key
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:

@@ -233,3 +233,11 @@ async def test_a_csv_documents_cell_nested_too_deeply_is_a_rejected_row(client: 
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["errors"][0]["violations"][0]["code"] == "format.json"
+
+
+async def test_an_invalid_parameter_is_named_as_the_client_sent_it(client: Client, auth: Auth) -> None:
+    answer = await client.get("/v1/stats/filings", params={"from": "x"}, headers=auth("auditor"))
+    assert answer.status_code == 400
+    assert [p["name"] for p in answer.json()["invalid_params"]] == ["from"]
+    listed = await client.get("/v1/products", params={"format": "xml"}, headers=auth("auditor"))
+    assert [p["name"] for p in listed.json()["invalid_params"]] == ["format"]
