@@ -238,12 +238,8 @@ def _input(record: ProductOut) -> ProductIn:
 
 async def _rows(ctx: Context, items: list[ProductOut]) -> list[dict[str, Any]]:
     """Each record with the counts of a live validation run."""
-    found = await products.validate_many(ctx, [_input(item) for item in items])
-    rows = []
-    for item, violations in zip(items, found, strict=True):
-        errors = sum(v.severity == "error" for v in violations)
-        rows.append({"record": item, "errors": errors, "warnings": len(violations) - errors})
-    return rows
+    found = await _validator(ctx)(items)
+    return [_counted(item, violations) for item, violations in zip(items, found, strict=True)]
 
 
 @get("/review", **page("cursor", *inbox.PARAMS))
@@ -276,6 +272,7 @@ def _validator(ctx: Context) -> inbox.Validate:
 
 
 def _counted(item: ProductOut, violations: list[Violation]) -> dict[str, Any]:
+    """A record as a list shows it: with the counts of its live violations."""
     errors = sum(v.severity == "error" for v in violations)
     return {"record": item, "errors": errors, "warnings": len(violations) - errors}
 
@@ -294,12 +291,12 @@ async def decide_many(request: Request[Any, Any, Any]) -> Template:
     chosen = Action(decision)
     if not lifecycle.may(session.principal.role, chosen):
         raise PermissionDeniedException(translate(lang, "forbidden"))
+    box = inbox.read({name: forms.field_text(form, name) for name in inbox.PARAMS})  # refused before any decision
     results = []
     for sku in [value for value in form.getall("sku") if isinstance(value, str)][: inbox.PAGE]:
         fields = {name: forms.field_text(form, f"{name}_{sku}") for name in ("filing_no", "valid_until", "version")}
         typed = {**fields, "reasons": forms.field_text(form, "reasons")}
         results.append(await _decide_one(ctx, session, lang, sku, chosen, typed))
-    box = inbox.read({name: forms.field_text(form, name) for name in inbox.PARAMS})
     return _render("decided.html", lang, session, results=results, back=box.url(), action=chosen.value)
 
 
