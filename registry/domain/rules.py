@@ -29,7 +29,6 @@ from registry.domain.violations import Violation, err, pointer, text_problems
 # Matched with fullmatch: `$` would let a final newline through.
 SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 IMPORT_MODES = frozenset(mode.value for mode in ImportMode)
-REQUIRED_TEXT = REQUIRED  # every record needs these besides its SKU (records.FIELDS declares which)
 
 
 class Format(NamedTuple):

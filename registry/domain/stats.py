@@ -98,15 +98,6 @@ def ranks(n: int, q: float) -> tuple[int, float]:
     return low, position - low
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-quantile (0–1) by linear interpolation between the nearest ranks; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    low, fraction = ranks(len(ordered), q)
-    return between(ordered[low : low + 2], fraction)
-
-
 def between(nearest: Sequence[float], fraction: float) -> float:
     """The value `fraction` of the way from the first of the nearest ranks to the second (when there is one)."""
     low = nearest[0]
@@ -116,11 +107,6 @@ def between(nearest: Sequence[float], fraction: float) -> float:
 
 def hours(p50: float | None, p90: float | None) -> ReviewHours:
     return ReviewHours(None if p50 is None else round(p50, 2), None if p90 is None else round(p90, 2))
-
-
-def iso_week(moment: dt.datetime, zone: dt.tzinfo) -> str:
-    """`2026-W47`: the ISO week of the moment's day in the customs time zone."""
-    return week_of(moment.astimezone(zone).date())
 
 
 def week_of(day: dt.date) -> str:

@@ -111,3 +111,4 @@ async def test_who_may_read_the_statistics_and_the_window_they_take(client: Clie
         assert response.headers["content-type"] == "application/problem+json"
     whole = await filing_stats(client, auth, **{"from": "1900-01-01", "to": "9999-12-31"})
     assert whole["submissions"] == 0
+    assert whole["review_hours"] == {"p50": None, "p90": None}  # no decision: no quantile
