@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry import schema
 from registry.config import Settings
@@ -18,20 +20,27 @@ from registry.db import Base, create_engine
 from registry.models import DailyCount, Product, Submission
 
 
+def _on(url: str, work: Callable[[AsyncConnection], Awaitable[Any]], *, write: bool = False) -> Any:
+    """`work` on a connection of its own to the database at `url`, in a transaction when it writes."""
+
+    async def run() -> Any:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.begin() if write else engine.connect() as connection:
+                return await work(connection)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 def _diff_and_tables(url: str) -> tuple[list[Any], set[str]]:
     def collect(connection: Connection) -> tuple[list[Any], set[str]]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return compare_metadata(context, Base.metadata), set(inspect(connection).get_table_names())
 
-    async def run() -> tuple[list[Any], set[str]]:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(collect)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    found: tuple[list[Any], set[str]] = _on(url, lambda connection: connection.run_sync(collect))
+    return found
 
 
 async def test_upgrade_matches_the_models_and_downgrade_undoes_it(database_url: str) -> None:
@@ -73,30 +82,18 @@ def _carry_over(url: str) -> None:
     at = dt.datetime(2026, 1, 2, 3, 4, 5)
     filed = dt.datetime(2026, 1, 3, 4, 5, 6)
 
-    async def insert() -> None:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(text(row), {"sku": "OLD-FILED", "at": at, "status": "filed", "filed": filed})
-                await connection.execute(
-                    text(row), {"sku": "OLD-WAITING", "at": at, "status": "under_review", "filed": None}
-                )
-        finally:
-            await engine.dispose()
+    async def insert(connection: AsyncConnection) -> None:
+        await connection.execute(text(row), {"sku": "OLD-FILED", "at": at, "status": "filed", "filed": filed})
+        await connection.execute(text(row), {"sku": "OLD-WAITING", "at": at, "status": "under_review", "filed": None})
 
-    async def read() -> tuple[Any, Any]:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.connect() as connection:
-                reviewed = (await connection.execute(select(Product.sku, Product.reviewed_at))).all()
-                submitted = (await connection.execute(select(Submission.sku, Submission.passed, Submission.at))).all()
-                return reviewed, submitted
-        finally:
-            await engine.dispose()
+    async def read(connection: AsyncConnection) -> tuple[Any, Any]:
+        reviewed = (await connection.execute(select(Product.sku, Product.reviewed_at))).all()
+        submitted = (await connection.execute(select(Submission.sku, Submission.passed, Submission.at))).all()
+        return reviewed, submitted
 
-    asyncio.run(insert())
+    _on(url, insert, write=True)
     schema.upgrade(url)
-    reviewed, submitted = asyncio.run(read())
+    reviewed, submitted = _on(url, read)
     utc = dt.UTC
     assert sorted(reviewed) == [("OLD-FILED", filed.replace(tzinfo=utc)), ("OLD-WAITING", None)]
     assert submitted == [("OLD-WAITING", True, at.replace(tzinfo=utc))]
@@ -120,33 +117,23 @@ def _tax_terms(url: str) -> None:
     )
     at = dt.datetime(2026, 1, 2, 3, 4, 5)
 
-    async def insert() -> None:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.begin() as connection:
-                for sku, hs, status, no, rate in (
-                    ("WINE", "2204210000", "filed", "2025110301", "0.1789"),
-                    ("HONEY", "0409000000", "expired", "2025110302", "0.063"),
-                    ("DRAFT", "3304990099", "unfiled", None, None),
-                ):
-                    until = dt.date(2027, 1, 1) if no else None
-                    values = {"sku": sku, "hs": hs, "at": at, "status": status, "no": no, "until": until, "rate": rate}
-                    await connection.execute(text(row), values)
-        finally:
-            await engine.dispose()
+    async def insert(connection: AsyncConnection) -> None:
+        for sku, hs, status, no, rate in (
+            ("WINE", "2204210000", "filed", "2025110301", "0.1789"),
+            ("HONEY", "0409000000", "expired", "2025110302", "0.063"),
+            ("DRAFT", "3304990099", "unfiled", None, None),
+        ):
+            until = dt.date(2027, 1, 1) if no else None
+            values = {"sku": sku, "hs": hs, "at": at, "status": status, "no": no, "until": until, "rate": rate}
+            await connection.execute(text(row), values)
 
-    async def read() -> list[Any]:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.connect() as connection:
-                columns = (Product.sku, Product.vat, Product.consumption_tax, Product.tax_rate_above)
-                return list((await connection.execute(select(*columns).order_by(Product.sku))).all())
-        finally:
-            await engine.dispose()
+    async def read(connection: AsyncConnection) -> list[Any]:
+        columns = (Product.sku, Product.vat, Product.consumption_tax, Product.tax_rate_above)
+        return list((await connection.execute(select(*columns).order_by(Product.sku))).all())
 
-    asyncio.run(insert())
+    _on(url, insert, write=True)
     schema.upgrade(url)
-    assert asyncio.run(read()) == [
+    assert _on(url, read) == [
         ("DRAFT", None, None, None),
         ("HONEY", Decimal("0.09"), Decimal("0"), None),
         ("WINE", Decimal("0.13"), Decimal("0.10"), None),
@@ -168,38 +155,25 @@ def _count_days(url: str) -> None:
         ("B", dt.datetime(2026, 11, 22, 17, 0), True, "[]", None, None),
     ]
 
-    async def insert() -> None:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.begin() as connection:
-                for sku, at, passed, codes, decided_at, decision in rows:
-                    await connection.execute(
-                        text(
-                            "INSERT INTO submission (sku, at, passed, codes, decided_at, decision) "
-                            f"VALUES (:sku, :at, :passed, '{codes}', :decided_at, :decision)"
-                        ),
-                        {"sku": sku, "at": at, "passed": passed, "decided_at": decided_at, "decision": decision},
-                    )
-        finally:
-            await engine.dispose()
+    async def insert(connection: AsyncConnection) -> None:
+        for sku, at, passed, codes, decided_at, decision in rows:
+            await connection.execute(
+                text(
+                    "INSERT INTO submission (sku, at, passed, codes, decided_at, decision) "
+                    f"VALUES (:sku, :at, :passed, '{codes}', :decided_at, :decision)"
+                ),
+                {"sku": sku, "at": at, "passed": passed, "decided_at": decided_at, "decision": decision},
+            )
 
-    async def read() -> tuple[Any, Any]:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.connect() as connection:
-                counts = (
-                    await connection.execute(
-                        select(DailyCount.day, DailyCount.measure, DailyCount.key, DailyCount.count)
-                    )
-                ).all()
-                hours = (await connection.execute(select(Submission.sku, Submission.review_hours))).all()
-                return counts, hours
-        finally:
-            await engine.dispose()
+    async def read(connection: AsyncConnection) -> tuple[Any, Any]:
+        columns = (DailyCount.day, DailyCount.measure, DailyCount.key, DailyCount.count)
+        counts = (await connection.execute(select(*columns))).all()
+        hours = (await connection.execute(select(Submission.sku, Submission.review_hours))).all()
+        return counts, hours
 
-    asyncio.run(insert())
+    _on(url, insert, write=True)
     schema.upgrade(url)
-    counts, hours = asyncio.run(read())
+    counts, hours = _on(url, read)
     sunday, monday = dt.date(2026, 11, 22), dt.date(2026, 11, 23)
     assert sorted(counts) == [
         (sunday, "refused", "hs.unknown", 1),

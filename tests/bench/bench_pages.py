@@ -11,9 +11,7 @@ import asyncio
 import copy
 import datetime as dt
 import signal
-import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +26,9 @@ from tests.api.servers import free_port
 from tests.bench import bench_lookup
 from tests.bench.bench_lookup import PRODUCTS, serve
 from tests.bench.bench_matching import catalogue
-from tests.bench.bench_stats import signed_in
+from tests.bench.bench_stats import against_ceiling, signed_in, timed
 from tests.samples import sk2
 
-CEILING_MS = 300.0  # the contract's bound for every workbench page at 100,000 records
 TIMES = 11
 WAITING = 2000
 INGREDIENTS = [f"成分{n}" for n in range(36)] + ["水", "甘油", "丁二醇", "烟酰胺"]
@@ -87,25 +84,13 @@ async def main() -> dict[str, Any]:
             httpx.post(f"http://127.0.0.1:{port}/v1/products", json=record, headers=made_by).raise_for_status()
             browser = signed_in(port, made["admin"])
             for path in PAGES:
-                spent = []
-                for _ in range(TIMES):
-                    started = time.perf_counter()
-                    answer = browser.get(path)
-                    spent.append((time.perf_counter() - started) * 1000)
-                    answer.raise_for_status()
-                figures[path] = spent
+                figures[path] = timed(browser, path, times=TIMES)
             browser.close()
         finally:
             server.send_signal(signal.SIGINT)
             server.wait()
     print(f"{PRODUCTS:,} products ({WAITING:,} under review, 40 ingredients each), 1,400 banned entries, SQLite")
-    summary: dict[str, Any] = {}
-    for path, spent in figures.items():
-        median = statistics.median(spent)
-        ratio = median / CEILING_MS
-        print(f"  {path:<56} median {median:6.1f} ms = {ratio:.2f}x the 300 ms ceiling, max {max(spent):.1f}")
-        summary[path] = {"median_ms": median, "max_ms": max(spent), "ratio_to_ceiling": ratio}
-    return summary
+    return against_ceiling(figures, 56)
 
 
 if __name__ == "__main__":
