@@ -148,7 +148,9 @@ async def test_the_inbox_filters_and_sorts_with_its_filters_in_the_url(
     assert (await sign_in(client, await key_for(app, "reviewer"))).status_code == 303
 
     assert _listed((await client.get("/ui/review")).text) == ["Q-OLD", "Q-FOOD", "Q-BONDED", "Q-BEST"]
-    assert _listed((await client.get("/ui/review", params={"category": "food"})).text) == ["Q-FOOD"]
+    food = (await client.get("/ui/review", params={"category": "food"})).text
+    assert _listed(food) == ["Q-FOOD"]
+    assert '<option value="food" selected>' in food  # the filter stays as chosen
     assert _listed((await client.get("/ui/review", params={"mode": "1210"})).text) == ["Q-BONDED"]
     assert _listed((await client.get("/ui/review", params={"waiting": "5"})).text) == ["Q-OLD"]
     assert _listed((await client.get("/ui/review", params={"sort": "priority"})).text)[0] == "Q-BEST"
