@@ -245,3 +245,26 @@ def test_every_rule_a_record_or_a_decision_can_meet_has_words_in_both_languages(
     for lang in ("zh", "en"):
         missing = sorted(code for code in codes if f"rule_{code}" not in catalogue(lang))
         assert missing == [], lang
+
+
+async def test_a_bulk_decision_with_a_bad_filter_decides_nothing(
+    app: Litestar, client: Client, auth: Auth, clock: FakeClock
+) -> None:
+    await _queue(client, auth)
+    await _submit(client, auth, clock, ["Q-OLD"])
+    assert (await sign_in(client, await key_for(app, "reviewer"))).status_code == 303
+    inbox = await client.get("/ui/review")
+    refused = await client.post(
+        "/ui/review/decide",
+        data={
+            "sku": ["Q-OLD"],
+            "version_Q-OLD": "2",
+            "decision": "reject",
+            "reasons": "x",
+            "mode": "1111",
+            "_csrf_token": token_of(inbox),
+        },
+    )
+    assert refused.status_code == 400
+    old = (await client.get("/v1/products/Q-OLD", headers=auth("auditor"))).json()
+    assert old["filing"]["status"] == "under_review"
